@@ -1,0 +1,29 @@
+//! IAM roles and OIDC identity providers.
+
+use serde::Serialize;
+
+use crate::cfn::iam::PolicyDocument;
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Role {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    pub description: String,
+    pub assume_role_policy_document: PolicyDocument,
+    pub policies: Vec<InlinePolicy>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InlinePolicy {
+    pub policy_name: String,
+    pub policy_document: PolicyDocument,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OidcProvider {
+    pub url: &'static str,
+    pub client_id_list: Vec<&'static str>,
+}

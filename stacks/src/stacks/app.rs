@@ -1,0 +1,824 @@
+//! The application: one function per job with its own role, log group and alarms; the HTTP and
+//! WebSocket APIs; the user pool; the schedule and the image trigger; the alarm topic.
+
+use indexmap::IndexMap;
+
+use super::{arn, export_name, import};
+use crate::Part;
+use crate::cfn::iam::{PolicyDocument, Principal, Statement};
+use crate::cfn::{Expr, Output, Parameter, Resource, Template};
+use crate::functions::{FUNCTIONS, FunctionSpec, Table, Uses, function};
+use crate::resources::apigw::{
+    AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteResponse,
+    RouteSettings, Stage as ApiStage,
+};
+use crate::resources::cloudwatch::{Alarm, Dimension};
+use crate::resources::cognito::{
+    AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, RecoveryOption, SchemaAttribute,
+    TokenValidityUnits, UserPool, UserPoolClient, UserPoolPolicies, UsernameConfiguration,
+    VerificationMessageTemplate,
+};
+use crate::resources::events::{RetryPolicy, Rule, S3ObjectCreatedPattern, Target};
+use crate::resources::iam::{InlinePolicy, Role};
+use crate::resources::lambda::{
+    Code, Destination, DestinationConfig, Environment, EventInvokeConfig, Function, Permission,
+    TracingConfig,
+};
+use crate::resources::logs::LogGroup;
+use crate::resources::sns::{Subscription, Topic};
+use crate::resources::sqs::Queue;
+use crate::routes::{ROUTES, WEBSOCKET_ROUTES};
+use crate::settings::Stage;
+
+const HTTP_API: &str = "HttpApi";
+const WEBSOCKET_API: &str = "WebSocketApi";
+const USER_POOL: &str = "UserPool";
+const USER_POOL_CLIENT: &str = "UserPoolClient";
+const ALARM_TOPIC: &str = "AlarmTopic";
+const DEAD_LETTERS: &str = "DeadLetterQueue";
+
+/// Requests per second (and burst) each HTTP and WebSocket route accepts before answering 429.
+const THROTTLE_RATE: f64 = 50.0;
+const THROTTLE_BURST: u32 = 100;
+
+/// Fields of one JSON line per request in the HTTP API's access log.
+const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime","method":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","latencyMs":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}"#;
+
+pub fn template(stage: &Stage) -> Template {
+    let mut t = Template::new(format!(
+        "Mumble {}: functions, APIs, user pool, schedules and alarms",
+        stage.name
+    ));
+    t.parameters.insert(
+        "ArtifactsBucket".into(),
+        Parameter::string("Bucket holding the function zips (the bootstrap stack's output)")
+            .pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
+    );
+    for f in FUNCTIONS {
+        t.parameters.insert(
+            f.code_key_parameter(),
+            Parameter::string(format!("Key of the {} function's zip", f.name)).pattern(
+                format!("^lambdas/{}/[0-9a-f]{{64}}\\.zip$", f.name),
+                format!("lambdas/{}/{{sha256}}.zip", f.name),
+            ),
+        );
+    }
+
+    alarm_topic(&mut t, stage);
+    // Failed events are also in the functions' logs; the queue only holds them for replay.
+    t.add(
+        DEAD_LETTERS,
+        Resource::new(Queue {
+            queue_name: format!("mumble-{}-dead-letters", stage.name),
+            message_retention_period: 14 * 24 * 3600,
+            sqs_managed_sse_enabled: true,
+        })
+        .disposable(),
+    );
+    user_pool(&mut t, stage);
+    for f in FUNCTIONS {
+        lambda(&mut t, stage, f);
+    }
+    http_api(&mut t, stage);
+    websocket_api(&mut t, stage);
+    triggers(&mut t, stage);
+    t.add(
+        "DeadLetterQueueDepthAlarm",
+        alarm(
+            format!("mumble-{}-dead-letters", stage.name),
+            "Events that failed every retry are waiting in the dead-letter queue".into(),
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+            Dimension {
+                name: "QueueName",
+                value: Expr::get_att(DEAD_LETTERS, "QueueName"),
+            },
+            1.0,
+        ),
+    );
+
+    let http_url = Expr::get_att(HTTP_API, "ApiEndpoint");
+    let outputs = [
+        (
+            "HttpApiUrl",
+            "Base URL of the HTTP API (routes under /api/v1)",
+            http_url,
+            true,
+        ),
+        (
+            "WebSocketUrl",
+            "URL browsers open WebSocket connections to",
+            Expr::sub(format!("${{{WEBSOCKET_API}.ApiEndpoint}}/{}", stage.name)),
+            true,
+        ),
+        (
+            "WebSocketManagementUrl",
+            "Endpoint of the API Gateway Management API for pushing to connections",
+            websocket_management_url(stage),
+            false,
+        ),
+        (
+            "UserPoolId",
+            "Cognito user pool",
+            Expr::r#ref(USER_POOL),
+            false,
+        ),
+        (
+            "UserPoolClientId",
+            "Cognito app client of the site",
+            Expr::r#ref(USER_POOL_CLIENT),
+            false,
+        ),
+        (
+            "AlarmTopicArn",
+            "SNS topic alarms notify",
+            Expr::r#ref(ALARM_TOPIC),
+            false,
+        ),
+    ];
+    for (name, description, value, exported) in outputs {
+        let mut output = Output::new(description, value);
+        // The web stack's content security policy names the API endpoints.
+        if exported {
+            output = output.exported_as(export_name(stage, Part::App, name));
+        }
+        t.output(name, output);
+    }
+    t
+}
+
+fn websocket_management_url(stage: &Stage) -> Expr {
+    Expr::sub(format!(
+        "https://${{{WEBSOCKET_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{}",
+        stage.name
+    ))
+}
+
+fn alarm_topic(t: &mut Template, stage: &Stage) {
+    t.add(
+        ALARM_TOPIC,
+        Topic {
+            display_name: format!("Mumble {} alarms", stage.name),
+        },
+    );
+    if let Some(email) = &stage.alarm_email {
+        t.add(
+            "AlarmEmailSubscription",
+            Subscription {
+                topic_arn: Expr::r#ref(ALARM_TOPIC),
+                protocol: "email",
+                endpoint: email.clone(),
+            },
+        );
+    }
+}
+
+fn user_pool(t: &mut Template, stage: &Stage) {
+    let pool = UserPool {
+        user_pool_name: format!("mumble-{}-users", stage.name),
+        username_attributes: vec!["email"],
+        auto_verified_attributes: vec!["email"],
+        username_configuration: UsernameConfiguration {
+            case_sensitive: false,
+        },
+        policies: UserPoolPolicies {
+            password_policy: PasswordPolicy {
+                minimum_length: 10,
+                require_lowercase: true,
+                require_uppercase: true,
+                require_numbers: true,
+                require_symbols: false,
+                temporary_password_validity_days: 7,
+            },
+        },
+        schema: vec![SchemaAttribute {
+            name: "email",
+            attribute_data_type: "String",
+            required: true,
+            mutable: true,
+        }],
+        account_recovery_setting: AccountRecoverySetting {
+            recovery_mechanisms: vec![RecoveryOption {
+                name: "verified_email",
+                priority: 1,
+            }],
+        },
+        verification_message_template: VerificationMessageTemplate {
+            default_email_option: "CONFIRM_WITH_CODE",
+            email_subject: "Your Mumble verification code".into(),
+            email_message: "Your Mumble verification code is {####}".into(),
+        },
+        admin_create_user_config: AdminCreateUserConfig {
+            allow_admin_create_user_only: false,
+        },
+        deletion_protection: if stage.protected {
+            "ACTIVE"
+        } else {
+            "INACTIVE"
+        },
+    };
+    t.add(USER_POOL, Resource::new(pool).stateful(stage.protected));
+    t.add(
+        USER_POOL_CLIENT,
+        UserPoolClient {
+            client_name: format!("mumble-{}-site", stage.name),
+            user_pool_id: Expr::r#ref(USER_POOL),
+            // A browser cannot keep a secret.
+            generate_secret: false,
+            explicit_auth_flows: vec![
+                "ALLOW_USER_PASSWORD_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+                "ALLOW_USER_SRP_AUTH",
+            ],
+            prevent_user_existence_errors: "ENABLED",
+            enable_token_revocation: true,
+            supported_identity_providers: vec!["COGNITO"],
+            access_token_validity: 60,
+            id_token_validity: 60,
+            refresh_token_validity: 30,
+            token_validity_units: TokenValidityUnits {
+                access_token: "minutes",
+                id_token: "minutes",
+                refresh_token: "days",
+            },
+        },
+    );
+}
+
+/// Logical id of a function's resource, e.g. `WorkerFunction`, `WorkerRole`.
+fn id(f: &FunctionSpec, suffix: &str) -> String {
+    format!("{}{suffix}", f.pascal)
+}
+
+fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
+    // Log groups have fixed names: one left behind would block the stack's next creation.
+    let log_group = t.add(
+        id(f, "LogGroup"),
+        Resource::new(LogGroup {
+            log_group_name: f.log_group_name(&stage.name),
+            retention_in_days: stage.log_retention_days,
+        })
+        .disposable(),
+    );
+    let role = t.add(
+        id(f, "Role"),
+        Role {
+            role_name: None,
+            description: format!("What the {} function may do", f.name),
+            assume_role_policy_document: PolicyDocument::new(vec![
+                Statement::allow(&["sts:AssumeRole"], vec![])
+                    .principal(Principal::service("lambda.amazonaws.com")),
+            ]),
+            policies: vec![InlinePolicy {
+                policy_name: format!("mumble-{}-{}", stage.name, f.name),
+                policy_document: PolicyDocument::new(statements(stage, f, &log_group)),
+            }],
+        },
+    );
+    let function = t.add(
+        id(f, "Function"),
+        Resource::new(Function {
+            function_name: f.physical_name(&stage.name),
+            description: f.description.to_owned(),
+            runtime: "provided.al2023",
+            handler: "bootstrap",
+            architectures: vec![stage.architecture.as_str()],
+            memory_size: stage.memory_mb(f.name),
+            timeout: f.timeout_seconds,
+            role: Expr::get_att(&role, "Arn"),
+            code: Code {
+                s3_bucket: Expr::r#ref("ArtifactsBucket"),
+                s3_key: Expr::r#ref(f.code_key_parameter()),
+            },
+            environment: Environment {
+                variables: environment(stage, f),
+            },
+            tracing_config: TracingConfig { mode: "Active" },
+        })
+        // Created first, the log group keeps its retention instead of Lambda creating one without.
+        .depends_on(&log_group),
+    );
+    if f.kind.is_async() {
+        let (retries, max_age) = match f.kind {
+            // A job may not outlive its timeout; one retry covers a crashed or timed-out run.
+            crate::FunctionKind::Async => (1, stage.job_timeout_seconds),
+            // The next hourly run does the same work.
+            crate::FunctionKind::Schedule => (0, 3600),
+            _ => (1, 3600),
+        };
+        t.add(
+            id(f, "InvokeConfig"),
+            EventInvokeConfig {
+                function_name: Expr::r#ref(&function),
+                qualifier: "$LATEST",
+                maximum_retry_attempts: retries,
+                maximum_event_age_in_seconds: max_age,
+                destination_config: DestinationConfig {
+                    on_failure: Destination {
+                        destination: Expr::get_att(DEAD_LETTERS, "Arn"),
+                    },
+                },
+            },
+        );
+    }
+    let name = Dimension {
+        name: "FunctionName",
+        value: Expr::r#ref(&function),
+    };
+    let timeout_ms = f64::from(f.timeout_seconds) * 1000.0;
+    let alarms = [
+        ("Errors", "errors", "Sum", 1.0, "failed invocations"),
+        (
+            "Duration",
+            "duration",
+            "Maximum",
+            (timeout_ms * 0.9).round(),
+            "invocations ran within 10% of the timeout",
+        ),
+        (
+            "Throttles",
+            "throttles",
+            "Sum",
+            1.0,
+            "throttled invocations",
+        ),
+    ];
+    for (metric, suffix, statistic, threshold, what) in alarms {
+        t.add(
+            id(f, &format!("{metric}Alarm")),
+            alarm(
+                format!("mumble-{}-{}-{suffix}", stage.name, f.name),
+                format!("{}: {what}", f.name),
+                ("AWS/Lambda", metric, statistic),
+                name.clone(),
+                threshold,
+            ),
+        );
+    }
+}
+
+fn alarm(
+    alarm_name: String,
+    description: String,
+    (namespace, metric_name, statistic): (&'static str, &'static str, &'static str),
+    dimension: Dimension,
+    threshold: f64,
+) -> Alarm {
+    Alarm {
+        alarm_name,
+        alarm_description: description,
+        namespace,
+        metric_name,
+        dimensions: vec![dimension],
+        statistic,
+        period: 300,
+        evaluation_periods: 1,
+        threshold,
+        comparison_operator: "GreaterThanOrEqualToThreshold",
+        treat_missing_data: "notBreaching",
+        alarm_actions: vec![Expr::r#ref(ALARM_TOPIC)],
+        ok_actions: vec![Expr::r#ref(ALARM_TOPIC)],
+    }
+}
+
+/// The function's variables: names of what it uses (SSM parameter names, never secret values).
+fn environment(stage: &Stage, f: &FunctionSpec) -> IndexMap<&'static str, Expr> {
+    let mut env = IndexMap::new();
+    env.insert("MUMBLE_STAGE", Expr::lit(&*stage.name));
+    for access in f.tables {
+        let output = format!("{}Name", access.table.output_prefix());
+        env.insert(access.table.env(), import(stage, Part::Data, &output));
+    }
+    if !f.media.is_empty() {
+        env.insert("MEDIA_BUCKET", import(stage, Part::Data, "MediaBucketName"));
+    }
+    for secret in f.secrets {
+        env.insert(
+            secret.env(),
+            Expr::lit(format!("/mumble/{}/{}", stage.name, secret.parameter())),
+        );
+        let (variable, default) = secret.base_url();
+        env.insert(variable, Expr::lit(default));
+    }
+    for uses in f.uses {
+        match uses {
+            Uses::Worker => {
+                let worker = function("worker").expect("the worker is declared");
+                env.insert(
+                    "WORKER_FUNCTION",
+                    Expr::lit(worker.physical_name(&stage.name)),
+                );
+            }
+            Uses::WebSocketPush => {
+                env.insert("WEBSOCKET_ENDPOINT", websocket_management_url(stage));
+            }
+            Uses::UserPool => {
+                env.insert("USER_POOL_ID", Expr::r#ref(USER_POOL));
+                env.insert("USER_POOL_CLIENT_ID", Expr::r#ref(USER_POOL_CLIENT));
+            }
+            Uses::AllowedOrigins => {
+                env.insert("ALLOWED_ORIGINS", Expr::lit(stage.cors_origins.join(",")));
+            }
+            Uses::MaxAudioBytes => {
+                env.insert(
+                    "MAX_AUDIO_BYTES",
+                    Expr::lit(stage.max_audio_bytes.to_string()),
+                );
+            }
+            Uses::AudioRetentionDays => {
+                env.insert(
+                    "AUDIO_RETENTION_DAYS",
+                    Expr::lit(stage.audio_retention_days.to_string()),
+                );
+            }
+            Uses::JobTimeoutSeconds => {
+                env.insert(
+                    "JOB_TIMEOUT_SECONDS",
+                    Expr::lit(stage.job_timeout_seconds.to_string()),
+                );
+            }
+            Uses::Providers => {
+                env.insert("MUMBLE_PROVIDERS", Expr::lit(stage.providers.as_str()));
+            }
+        }
+    }
+    env
+}
+
+/// The function's policy: its log group, and only the tables, key prefixes, parameters and
+/// endpoints its spec names.
+fn statements(stage: &Stage, f: &FunctionSpec, log_group: &str) -> Vec<Statement> {
+    let mut statements = vec![
+        Statement::allow(
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![Expr::get_att(log_group, "Arn")],
+        )
+        .sid("WriteLogs"),
+        // X-Ray accepts trace segments only on `*`.
+        Statement::allow(
+            &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            vec![Expr::lit("*")],
+        )
+        .sid("WriteTraces"),
+    ];
+    for access in f.tables {
+        let table_arn = import(
+            stage,
+            Part::Data,
+            &format!("{}Arn", access.table.output_prefix()),
+        );
+        let mut resources = vec![table_arn.clone()];
+        if access.indexes {
+            resources.push(Expr::sub_with("${Table}/index/*", [("Table", table_arn)]));
+        }
+        statements.push(
+            Statement::allow(access.actions, resources)
+                .sid(format!("{}Table", table_name_for_sid(access.table))),
+        );
+    }
+    let bucket_arn = || import(stage, Part::Data, "MediaBucketArn");
+    for access in f.media {
+        let objects = Expr::sub_with(
+            format!("${{Bucket}}/{}*", access.prefix),
+            [("Bucket", bucket_arn())],
+        );
+        let sid = sid_for_prefix(access.prefix);
+        statements
+            .push(Statement::allow(access.actions, vec![objects]).sid(format!("{sid}Objects")));
+        if access.list {
+            statements.push(
+                Statement::allow(&["s3:ListBucket"], vec![bucket_arn()])
+                    .sid(format!("List{sid}"))
+                    .when("StringLike", "s3:prefix", format!("{}*", access.prefix)),
+            );
+        }
+    }
+    if !f.secrets.is_empty() {
+        let parameters = f
+            .secrets
+            .iter()
+            .map(|secret| {
+                arn(&format!(
+                    "ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/mumble/{}/{}",
+                    stage.name,
+                    secret.parameter()
+                ))
+            })
+            .collect();
+        statements.push(Statement::allow(&["ssm:GetParameter"], parameters).sid("ReadSecrets"));
+    }
+    if f.uses(Uses::Worker) {
+        let worker = function("worker").expect("the worker is declared");
+        statements.push(
+            Statement::allow(
+                &["lambda:InvokeFunction"],
+                vec![arn(&format!(
+                    "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}",
+                    worker.physical_name(&stage.name)
+                ))],
+            )
+            .sid("StartWorker"),
+        );
+    }
+    if f.uses(Uses::WebSocketPush) {
+        statements.push(
+            Statement::allow(
+                &["execute-api:ManageConnections"],
+                vec![arn(&format!(
+                    "execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{WEBSOCKET_API}}}/{}/*/@connections/*",
+                    stage.name
+                ))],
+            )
+            .sid("PushToConnections"),
+        );
+    }
+    if f.kind.is_async() {
+        statements.push(
+            Statement::allow(
+                &["sqs:SendMessage"],
+                vec![Expr::get_att(DEAD_LETTERS, "Arn")],
+            )
+            .sid("ReportFailedEvents"),
+        );
+    }
+    statements
+}
+
+fn table_name_for_sid(table: Table) -> &'static str {
+    table.output_prefix().trim_end_matches("Table")
+}
+
+/// `thumbnails/` → `Thumbnails`.
+fn sid_for_prefix(prefix: &str) -> String {
+    let name = prefix.trim_end_matches('/');
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// `getImage` → `GetImage`.
+fn pascal(camel: &str) -> String {
+    sid_for_prefix(camel)
+}
+
+fn http_api(t: &mut Template, stage: &Stage) {
+    let api = Expr::r#ref(HTTP_API);
+    t.add(
+        HTTP_API,
+        Api {
+            name: format!("mumble-{}-http", stage.name),
+            description: format!("Mumble {} HTTP API", stage.name),
+            protocol_type: "HTTP",
+            route_selection_expression: None,
+            cors_configuration: Some(Cors {
+                allow_origins: stage.cors_origins.clone(),
+                allow_methods: vec!["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+                allow_headers: vec!["authorization", "content-type", "idempotency-key"],
+                max_age: 600,
+            }),
+        },
+    );
+    let authorizer = t.add(
+        "HttpApiAuthorizer",
+        Authorizer {
+            api_id: api.clone(),
+            name: "cognito".into(),
+            authorizer_type: "JWT",
+            identity_source: vec!["$request.header.Authorization"],
+            jwt_configuration: JwtConfiguration {
+                audience: vec![Expr::r#ref(USER_POOL_CLIENT)],
+                issuer: Expr::sub(format!(
+                    "https://cognito-idp.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{USER_POOL}}}"
+                )),
+            },
+        },
+    );
+    let mut integrations = IndexMap::new();
+    for route in ROUTES {
+        let f = function(route.function).expect("every route names a declared function");
+        let integration = integrations
+            .entry(f.name)
+            .or_insert_with(|| {
+                t.add(
+                    id(f, "Integration"),
+                    Integration {
+                        api_id: api.clone(),
+                        integration_type: "AWS_PROXY",
+                        integration_uri: Expr::get_att(id(f, "Function"), "Arn"),
+                        payload_format_version: Some("2.0"),
+                        timeout_in_millis: None,
+                    },
+                )
+            })
+            .clone();
+        let route_id = pascal(route.operation_id);
+        t.add(
+            format!("{route_id}Route"),
+            Route {
+                api_id: api.clone(),
+                route_key: route.key(),
+                target: Expr::sub(format!("integrations/${{{integration}}}")),
+                authorization_type: if route.auth { "JWT" } else { "NONE" },
+                authorizer_id: route.auth.then(|| Expr::r#ref(&authorizer)),
+                operation_name: Some(route.operation_id.to_owned()),
+                route_response_selection_expression: None,
+            },
+        );
+        let path: Vec<&str> = route
+            .path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "*" } else { s })
+            .collect();
+        t.add(
+            format!("{route_id}Permission"),
+            Permission {
+                function_name: Expr::r#ref(id(f, "Function")),
+                action: "lambda:InvokeFunction",
+                principal: "apigateway.amazonaws.com",
+                source_arn: arn(&format!(
+                    "execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{HTTP_API}}}/*/{}{}",
+                    route.method.as_str(),
+                    path.join("/")
+                )),
+            },
+        );
+    }
+    let access_log_settings = stage.access_logs.then(|| {
+        let log_group = t.add(
+            "HttpApiAccessLogGroup",
+            Resource::new(LogGroup {
+                log_group_name: format!("/aws/apigateway/mumble-{}-http", stage.name),
+                retention_in_days: stage.log_retention_days,
+            })
+            .disposable(),
+        );
+        AccessLogSettings {
+            destination_arn: Expr::get_att(log_group, "Arn"),
+            format: ACCESS_LOG_FORMAT.into(),
+        }
+    });
+    t.add(
+        "HttpApiStage",
+        ApiStage {
+            api_id: api,
+            stage_name: "$default".into(),
+            auto_deploy: true,
+            default_route_settings: RouteSettings {
+                throttling_burst_limit: THROTTLE_BURST,
+                throttling_rate_limit: THROTTLE_RATE,
+            },
+            access_log_settings,
+        },
+    );
+}
+
+/// `$connect` carries the Cognito token in the `token` query string. The websocket function
+/// verifies it itself and answers 401 to refuse the connection: WebSocket APIs have no JWT
+/// authorizer, so an authorizer would be one more Lambda running the same verification, and the
+/// function needs the verified user id anyway to record the connection.
+fn websocket_api(t: &mut Template, stage: &Stage) {
+    let api = Expr::r#ref(WEBSOCKET_API);
+    t.add(
+        WEBSOCKET_API,
+        Api {
+            name: format!("mumble-{}-websocket", stage.name),
+            description: format!("Mumble {} live job updates", stage.name),
+            protocol_type: "WEBSOCKET",
+            route_selection_expression: Some("$request.body.action"),
+            cors_configuration: None,
+        },
+    );
+    let f = function("websocket").expect("the websocket function is declared");
+    let integration = t.add(
+        "WebSocketIntegration",
+        Integration {
+            api_id: api.clone(),
+            integration_type: "AWS_PROXY",
+            integration_uri: arn(&format!(
+                "apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}.Arn}}/invocations",
+                id(f, "Function")
+            )),
+            payload_format_version: None,
+            timeout_in_millis: Some(f.timeout_seconds * 1000),
+        },
+    );
+    let mut route_ids = Vec::new();
+    for route in WEBSOCKET_ROUTES {
+        debug_assert_eq!(route.function, f.name);
+        let name = pascal(route.key.trim_start_matches('$'));
+        let route_id = t.add(
+            format!("WebSocket{name}Route"),
+            Route {
+                api_id: api.clone(),
+                route_key: route.key.to_owned(),
+                target: Expr::sub(format!("integrations/${{{integration}}}")),
+                authorization_type: "NONE",
+                authorizer_id: None,
+                operation_name: None,
+                route_response_selection_expression: route.replies.then_some("$default"),
+            },
+        );
+        if route.replies {
+            t.add(
+                format!("WebSocket{name}RouteResponse"),
+                RouteResponse {
+                    api_id: api.clone(),
+                    route_id: Expr::r#ref(&route_id),
+                    route_response_key: "$default",
+                },
+            );
+        }
+        route_ids.push(route_id);
+    }
+    let mut stage_resource = Resource::new(ApiStage {
+        api_id: api,
+        stage_name: stage.name.clone(),
+        auto_deploy: true,
+        default_route_settings: RouteSettings {
+            throttling_burst_limit: THROTTLE_BURST,
+            throttling_rate_limit: THROTTLE_RATE,
+        },
+        access_log_settings: None,
+    });
+    // An auto-deployed stage created before any route would deploy an empty API and fail.
+    for route in route_ids {
+        stage_resource = stage_resource.depends_on(route);
+    }
+    t.add("WebSocketStage", stage_resource);
+    t.add(
+        "WebSocketPermission",
+        Permission {
+            function_name: Expr::r#ref(id(f, "Function")),
+            action: "lambda:InvokeFunction",
+            principal: "apigateway.amazonaws.com",
+            source_arn: arn(&format!(
+                "execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{WEBSOCKET_API}}}/{}/*",
+                stage.name
+            )),
+        },
+    );
+}
+
+/// The hourly cleanup and the image processor's trigger.
+fn triggers(t: &mut Template, stage: &Stage) {
+    let cleanup = function("cleanup").expect("the cleanup function is declared");
+    let schedule = t.add(
+        "CleanupSchedule",
+        Rule {
+            name: format!("mumble-{}-cleanup", stage.name),
+            description: "Runs the cleanup function every hour".into(),
+            state: "ENABLED",
+            schedule_expression: Some("rate(1 hour)".into()),
+            event_pattern: None,
+            targets: vec![Target {
+                id: "cleanup".into(),
+                arn: Expr::get_att(id(cleanup, "Function"), "Arn"),
+                retry_policy: None,
+            }],
+        },
+    );
+    t.add(
+        "CleanupSchedulePermission",
+        Permission {
+            function_name: Expr::r#ref(id(cleanup, "Function")),
+            action: "lambda:InvokeFunction",
+            principal: "events.amazonaws.com",
+            source_arn: Expr::get_att(schedule, "Arn"),
+        },
+    );
+
+    // The media bucket (data stack) sends its events to EventBridge; matching them here instead of
+    // in a bucket notification keeps the data stack free of references to this stack's function.
+    let processor = function("image-processor").expect("the image processor is declared");
+    let rule = t.add(
+        "ImageCreatedRule",
+        Rule {
+            name: format!("mumble-{}-image-created", stage.name),
+            description: "Sends new images to the image processor".into(),
+            state: "ENABLED",
+            schedule_expression: None,
+            event_pattern: Some(S3ObjectCreatedPattern::new(
+                import(stage, Part::Data, "MediaBucketName"),
+                "images/",
+            )),
+            targets: vec![Target {
+                id: "image-processor".into(),
+                arn: Expr::get_att(id(processor, "Function"), "Arn"),
+                retry_policy: Some(RetryPolicy {
+                    maximum_retry_attempts: 2,
+                    maximum_event_age_in_seconds: 3600,
+                }),
+            }],
+        },
+    );
+    t.add(
+        "ImageCreatedPermission",
+        Permission {
+            function_name: Expr::r#ref(id(processor, "Function")),
+            action: "lambda:InvokeFunction",
+            principal: "events.amazonaws.com",
+            source_arn: Expr::get_att(rule, "Arn"),
+        },
+    );
+}

@@ -1,0 +1,309 @@
+//! The artifacts bucket the deploy uploads function zips to and, when the stage names a GitHub
+//! repository, the OIDC trust and roles that let that repository's workflows deploy the stage.
+
+use super::arn;
+use crate::Part;
+use crate::cfn::iam::{PolicyDocument, Principal, Statement, deny_insecure_transport};
+use crate::cfn::{Expr, Output, Resource, Template};
+use crate::resources::iam::{InlinePolicy, OidcProvider, Role};
+use crate::resources::s3::{
+    AbortIncompleteMultipartUpload, Bucket, BucketPolicy, Lifecycle, LifecycleRule,
+    NoncurrentVersionExpiration,
+};
+use crate::settings::Stage;
+
+pub fn template(stage: &Stage) -> Template {
+    let mut t = Template::new(format!("Mumble {}: artifacts bucket", stage.name));
+    let mut bucket = Bucket::private().versioned();
+    let mut noncurrent = LifecycleRule::new("ExpireOldArtifacts");
+    noncurrent.noncurrent_version_expiration = Some(NoncurrentVersionExpiration {
+        noncurrent_days: stage.noncurrent_version_expiry_days,
+    });
+    noncurrent.abort_incomplete_multipart_upload = Some(AbortIncompleteMultipartUpload {
+        days_after_initiation: 1,
+    });
+    bucket.lifecycle_configuration = Some(Lifecycle {
+        rules: vec![noncurrent],
+    });
+    let bucket = t.add(
+        "ArtifactsBucket",
+        Resource::new(bucket).stateful(stage.protected),
+    );
+    t.add(
+        "ArtifactsBucketPolicy",
+        BucketPolicy {
+            bucket: Expr::r#ref(&bucket),
+            policy_document: PolicyDocument::new(vec![deny_insecure_transport(Expr::get_att(
+                &bucket, "Arn",
+            ))]),
+        },
+    );
+    t.output(
+        "ArtifactsBucketName",
+        Output::new(
+            "Bucket the deploy uploads function zips to",
+            Expr::r#ref(&bucket),
+        ),
+    );
+    if let Some(repository) = &stage.github_repository {
+        t.description = format!(
+            "Mumble {}: artifacts bucket and GitHub deploy role",
+            stage.name
+        );
+        github_deploy(&mut t, stage, repository);
+    }
+    t
+}
+
+/// GitHub Actions in `repository`, running in the GitHub environment named after the stage,
+/// may assume the deploy role. That role can only drive this stage's stacks, upload artifacts and
+/// the site, and hand CloudFormation a role whose powers are limited to this stage's resources.
+fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
+    let name = &stage.name;
+    let provider = t.add(
+        "GitHubOidcProvider",
+        OidcProvider {
+            url: "https://token.actions.githubusercontent.com",
+            client_id_list: vec!["sts.amazonaws.com"],
+        },
+    );
+    let cfn_role = t.add(
+        "CloudFormationRole",
+        Role {
+            role_name: Some(format!("mumble-{name}-cloudformation")),
+            description: format!("What CloudFormation may do to deploy stage {name}"),
+            assume_role_policy_document: PolicyDocument::new(vec![
+                Statement::allow(&["sts:AssumeRole"], vec![])
+                    .principal(Principal::service("cloudformation.amazonaws.com")),
+            ]),
+            policies: vec![InlinePolicy {
+                policy_name: "deploy-stage-resources".into(),
+                policy_document: PolicyDocument::new(cloudformation_statements(stage)),
+            }],
+        },
+    );
+    // `*` region: the certificate stack lives in us-east-1.
+    let stacks = || {
+        vec![arn(&format!(
+            "cloudformation:*:${{AWS::AccountId}}:stack/mumble-{name}-*/*"
+        ))]
+    };
+    let mut change = vec![
+        "cloudformation:CreateChangeSet",
+        "cloudformation:CreateStack",
+        "cloudformation:UpdateStack",
+    ];
+    if !stage.protected {
+        change.push("cloudformation:DeleteStack");
+    }
+    let deploy = vec![
+        Statement::allow(
+            &[
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:ExecuteChangeSet",
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:ListChangeSets",
+                "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:DescribeStackResources",
+                "cloudformation:GetTemplate",
+                "cloudformation:UpdateTerminationProtection",
+            ],
+            stacks(),
+        )
+        .sid("FollowStageStacks"),
+        // Changes run as the CloudFormation role, never with the deploy role's own permissions.
+        Statement::allow(&change, stacks())
+            .sid("ChangeStageStacks")
+            .when(
+                "StringEquals",
+                "cloudformation:RoleArn",
+                Expr::get_att(&cfn_role, "Arn"),
+            ),
+        Statement::allow(&["iam:PassRole"], vec![Expr::get_att(&cfn_role, "Arn")])
+            .sid("HandRoleToCloudFormation")
+            .when(
+                "StringEquals",
+                "iam:PassedToService",
+                "cloudformation.amazonaws.com",
+            ),
+        Statement::allow(
+            &["s3:PutObject", "s3:GetObject"],
+            vec![Expr::sub("${ArtifactsBucket.Arn}/*")],
+        )
+        .sid("UploadArtifacts"),
+        Statement::allow(
+            &["s3:ListBucket"],
+            vec![
+                Expr::get_att("ArtifactsBucket", "Arn"),
+                arn(&format!("s3:::mumble-{name}-{}-sitebucket-*", Part::Web)),
+            ],
+        )
+        .sid("ListBuckets"),
+        Statement::allow(
+            &["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            vec![arn(&format!(
+                "s3:::mumble-{name}-{}-sitebucket-*/*",
+                Part::Web
+            ))],
+        )
+        .sid("PublishSite"),
+        Statement::allow(
+            &[
+                "cloudfront:CreateInvalidation",
+                "cloudfront:GetInvalidation",
+            ],
+            vec![arn("cloudfront::${AWS::AccountId}:distribution/*")],
+        )
+        .sid("InvalidateSite"),
+    ];
+    let role = t.add(
+        "DeployRole",
+        Role {
+            role_name: Some(format!("mumble-{name}-deploy")),
+            description: format!("GitHub Actions of {repository} deploying stage {name}"),
+            assume_role_policy_document: PolicyDocument::new(vec![
+                Statement::allow(&["sts:AssumeRoleWithWebIdentity"], vec![])
+                    .principal(Principal::Federated(Expr::r#ref(&provider)))
+                    .when(
+                        "StringEquals",
+                        "token.actions.githubusercontent.com:aud",
+                        "sts.amazonaws.com",
+                    )
+                    .when(
+                        "StringEquals",
+                        "token.actions.githubusercontent.com:sub",
+                        format!("repo:{repository}:environment:{name}"),
+                    ),
+            ]),
+            policies: vec![InlinePolicy {
+                policy_name: "deploy-stage".into(),
+                policy_document: PolicyDocument::new(deploy),
+            }],
+        },
+    );
+    t.output(
+        "DeployRoleArn",
+        Output::new(
+            "Role GitHub Actions assume to deploy this stage",
+            Expr::get_att(&role, "Arn"),
+        ),
+    );
+    t.output(
+        "CloudFormationRoleArn",
+        Output::new(
+            "Role the deploy hands to CloudFormation",
+            Expr::get_att(&cfn_role, "Arn"),
+        ),
+    );
+}
+
+/// What CloudFormation needs to create, update and delete this stage's resources, scoped to
+/// names starting `mumble-{stage}-` wherever the service names resources that way.
+fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
+    let s = &stage.name;
+    let in_region = |service: &str, resource: &str| {
+        arn(&format!(
+            "{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
+    };
+    let mut statements = vec![
+        Statement::allow(
+            &["lambda:*"],
+            vec![in_region("lambda", &format!("function:mumble-{s}-*"))],
+        )
+        .sid("Functions"),
+        Statement::allow(
+            &["logs:*"],
+            vec![
+                in_region("logs", &format!("log-group:/aws/lambda/mumble-{s}-*")),
+                in_region("logs", &format!("log-group:/aws/apigateway/mumble-{s}-*")),
+            ],
+        )
+        .sid("LogGroups"),
+        Statement::allow(
+            &[
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:GetRole",
+                "iam:UpdateRole",
+                "iam:PassRole",
+                "iam:GetRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
+            ],
+            vec![arn(&format!("iam::${{AWS::AccountId}}:role/mumble-{s}-*"))],
+        )
+        .sid("FunctionRoles"),
+        Statement::allow(
+            &["dynamodb:*"],
+            vec![in_region("dynamodb", &format!("table/mumble-{s}-*"))],
+        )
+        .sid("Tables"),
+        Statement::allow(&["s3:*"], vec![arn(&format!("s3:::mumble-{s}-*"))]).sid("Buckets"),
+        Statement::allow(&["sqs:*"], vec![in_region("sqs", &format!("mumble-{s}-*"))])
+            .sid("Queues"),
+        Statement::allow(&["sns:*"], vec![in_region("sns", &format!("mumble-{s}-*"))])
+            .sid("AlarmTopic"),
+        Statement::allow(
+            &["cloudwatch:*"],
+            vec![in_region("cloudwatch", &format!("alarm:mumble-{s}-*"))],
+        )
+        .sid("Alarms"),
+        Statement::allow(
+            &["events:*"],
+            vec![in_region("events", &format!("rule/mumble-{s}-*"))],
+        )
+        .sid("Rules"),
+        // API ids, user pool ids, distribution ids and certificate ids are chosen by AWS at
+        // creation, so these can only be scoped to the account and region.
+        Statement::allow(
+            &["apigateway:*"],
+            vec![arn("apigateway:${AWS::Region}::/*")],
+        )
+        .sid("Apis"),
+        Statement::allow(
+            &["cognito-idp:*"],
+            vec![in_region("cognito-idp", "userpool/*")],
+        )
+        .sid("UserPool"),
+        Statement::allow(
+            &["cloudfront:*"],
+            vec![
+                arn("cloudfront::${AWS::AccountId}:distribution/*"),
+                arn("cloudfront::${AWS::AccountId}:origin-access-control/*"),
+                arn("cloudfront::${AWS::AccountId}:response-headers-policy/*"),
+            ],
+        )
+        .sid("Distribution"),
+        Statement::allow(
+            &["acm:*"],
+            vec![arn("acm:us-east-1:${AWS::AccountId}:certificate/*")],
+        )
+        .sid("Certificate"),
+    ];
+    if let Some(zone) = stage
+        .domain
+        .as_ref()
+        .and_then(|d| d.hosted_zone_id.as_ref())
+    {
+        statements.push(
+            Statement::allow(
+                &[
+                    "route53:ChangeResourceRecordSets",
+                    "route53:ListResourceRecordSets",
+                    "route53:GetHostedZone",
+                ],
+                vec![arn(&format!("route53:::hostedzone/{zone}"))],
+            )
+            .sid("SiteRecords"),
+        );
+        statements.push(
+            Statement::allow(&["route53:GetChange"], vec![arn("route53:::change/*")])
+                .sid("SiteRecordChanges"),
+        );
+    }
+    statements
+}

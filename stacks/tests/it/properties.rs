@@ -1,0 +1,657 @@
+//! What must hold for every stage: data survives in protected stages, nothing is public, each
+//! function reaches only what it needs, the API is authenticated, everything is observable.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use stacks::{FUNCTIONS, Part};
+
+use crate::{all_stages, json, resources_of, settings, stack};
+
+/// The functions of contracts.md.
+const FUNCTION_NAMES: [&str; 11] = [
+    "health",
+    "audio-upload",
+    "weather",
+    "gallery",
+    "profile",
+    "generate",
+    "jobs",
+    "worker",
+    "image-processor",
+    "websocket",
+    "cleanup",
+];
+
+/// The HTTP routes of contracts.md.
+const ROUTE_KEYS: [&str; 10] = [
+    "GET /api/v1/health",
+    "POST /api/v1/audio/upload-url",
+    "GET /api/v1/weather",
+    "GET /api/v1/images",
+    "GET /api/v1/images/{id}",
+    "DELETE /api/v1/images/{id}",
+    "GET /api/v1/me",
+    "PUT /api/v1/me",
+    "POST /api/v1/generate",
+    "GET /api/v1/jobs/{id}",
+];
+
+const STATEFUL: [&str; 3] = [
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::Cognito::UserPool",
+];
+
+fn all_templates(stage: &stacks::Stage) -> Vec<Value> {
+    stacks::synth(stage).iter().map(json).collect()
+}
+
+#[test]
+fn protected_stages_retain_every_stateful_resource() {
+    for stage in all_stages() {
+        let mut stateful = 0;
+        for template in all_templates(&stage) {
+            for kind in STATEFUL {
+                for (id, resource) in resources_of(&template, kind) {
+                    stateful += 1;
+                    let expected = if stage.protected { "Retain" } else { "Delete" };
+                    assert_eq!(
+                        resource["DeletionPolicy"], expected,
+                        "{}: {id} DeletionPolicy",
+                        stage.name
+                    );
+                    assert_eq!(
+                        resource["UpdateReplacePolicy"], expected,
+                        "{}: {id} UpdateReplacePolicy",
+                        stage.name
+                    );
+                }
+            }
+        }
+        // 4 tables, media, artifacts and site buckets, the user pool.
+        assert_eq!(stateful, 8, "{}: stateful resources", stage.name);
+    }
+    assert!(settings().stage("prod").unwrap().protected);
+}
+
+#[test]
+fn no_bucket_is_public_and_every_bucket_refuses_plain_http() {
+    for stage in all_stages() {
+        for template in all_templates(&stage) {
+            let policies = resources_of(&template, "AWS::S3::BucketPolicy");
+            for (id, bucket) in resources_of(&template, "AWS::S3::Bucket") {
+                let block = &bucket["Properties"]["PublicAccessBlockConfiguration"];
+                for setting in [
+                    "BlockPublicAcls",
+                    "BlockPublicPolicy",
+                    "IgnorePublicAcls",
+                    "RestrictPublicBuckets",
+                ] {
+                    assert_eq!(block[setting], true, "{}: {id}.{setting}", stage.name);
+                }
+                assert!(
+                    bucket["Properties"]["BucketEncryption"].is_object(),
+                    "{}: {id} encryption",
+                    stage.name
+                );
+                let policy = policies
+                    .iter()
+                    .find(|(_, p)| p["Properties"]["Bucket"] == json!({ "Ref": id }))
+                    .unwrap_or_else(|| panic!("{}: {id} has no bucket policy", stage.name));
+                let statements = policy.1["Properties"]["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .unwrap();
+                assert!(
+                    statements.iter().any(|s| s["Effect"] == "Deny"
+                        && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"),
+                    "{}: {id} allows plain HTTP",
+                    stage.name
+                );
+                for statement in statements {
+                    assert!(
+                        !(statement["Effect"] == "Allow" && statement["Principal"] == "*"),
+                        "{}: {id} grants everyone",
+                        stage.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// What a role's policy names: imported data-stack outputs, media key prefixes, SSM parameters,
+/// and the actions allowed on `*`.
+#[derive(Debug, Default)]
+struct Reach {
+    imports: BTreeSet<String>,
+    prefixes: BTreeSet<String>,
+    parameters: BTreeSet<String>,
+    star_actions: BTreeSet<String>,
+}
+
+fn reach(role: &Value, stage: &str) -> Reach {
+    let mut reach = Reach::default();
+    for policy in role["Properties"]["Policies"].as_array().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+            for resource in statement["Resource"].as_array().unwrap() {
+                if resource == "*" {
+                    for action in statement["Action"].as_array().unwrap() {
+                        reach
+                            .star_actions
+                            .insert(action.as_str().unwrap().to_owned());
+                    }
+                } else if let Some(import) = resource["Fn::ImportValue"].as_str() {
+                    reach.imports.insert(import.to_owned());
+                } else if let Some([template, vars]) =
+                    resource["Fn::Sub"].as_array().map(Vec::as_slice)
+                {
+                    let import = vars.as_object().unwrap().values().next().unwrap();
+                    reach
+                        .imports
+                        .insert(import["Fn::ImportValue"].as_str().unwrap().to_owned());
+                    if let Some(prefix) = template.as_str().unwrap().strip_prefix("${Bucket}/") {
+                        reach.prefixes.insert(prefix.to_owned());
+                    }
+                } else if let Some(sub) = resource["Fn::Sub"].as_str()
+                    && let Some((_, name)) = sub.split_once(":parameter")
+                {
+                    reach.parameters.insert(name.to_owned());
+                }
+            }
+        }
+    }
+    let data = format!("mumble-{stage}-data-");
+    reach.imports = reach
+        .imports
+        .iter()
+        .map(|i| {
+            i.strip_prefix(&data)
+                .expect("imports from its own stage")
+                .to_owned()
+        })
+        .collect();
+    reach
+}
+
+/// A function, the data-stack outputs, media prefixes and parameters its role may name.
+type Expected = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn every_function_role_names_only_its_own_tables_prefixes_and_parameters() {
+    // (function, data outputs, media prefixes, parameters), as the functions' issues describe them.
+    let expected: [Expected; 11] = [
+        ("health", &[], &[], &[]),
+        ("audio-upload", &["MediaBucketArn"], &["audio/*"], &[]),
+        ("weather", &[], &[], &["openweather-api-key"]),
+        (
+            "gallery",
+            &["ImagesTableArn", "MediaBucketArn"],
+            &["images/*", "thumbnails/*"],
+            &[],
+        ),
+        ("profile", &["UsersTableArn"], &[], &[]),
+        (
+            "generate",
+            &["JobsTableArn", "MediaBucketArn"],
+            &["audio/*"],
+            &[],
+        ),
+        ("jobs", &["JobsTableArn"], &[], &[]),
+        (
+            "worker",
+            &[
+                "JobsTableArn",
+                "ImagesTableArn",
+                "ConnectionsTableArn",
+                "MediaBucketArn",
+            ],
+            &["audio/*", "images/*"],
+            &["openai-api-key", "openweather-api-key"],
+        ),
+        (
+            "image-processor",
+            &["ImagesTableArn", "MediaBucketArn"],
+            &["images/*", "thumbnails/*"],
+            &[],
+        ),
+        (
+            "websocket",
+            &["ConnectionsTableArn", "JobsTableArn", "MediaBucketArn"],
+            &["audio/*"],
+            &[],
+        ),
+        (
+            "cleanup",
+            &["JobsTableArn", "ConnectionsTableArn", "MediaBucketArn"],
+            &["audio/*"],
+            &[],
+        ),
+    ];
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        for (name, imports, prefixes, parameters) in expected {
+            let spec = stacks::functions::function(name).unwrap();
+            let role = &app["Resources"][format!("{}Role", spec.pascal)];
+            let reach = reach(role, &stage.name);
+            assert_eq!(reach.imports, set(imports), "{name}: data resources");
+            assert_eq!(reach.prefixes, set(prefixes), "{name}: media prefixes");
+            let parameters: Vec<String> = parameters
+                .iter()
+                .map(|p| format!("/mumble/{}/{p}", stage.name))
+                .collect();
+            assert_eq!(
+                reach.parameters,
+                parameters
+                    .iter()
+                    .map(String::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                "{name}: parameters"
+            );
+            // X-Ray accepts segments only on `*`; nothing else may use it.
+            assert_eq!(
+                reach.star_actions,
+                set(&["xray:PutTelemetryRecords", "xray:PutTraceSegments"]),
+                "{name}: actions on *"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_route_but_health_requires_the_authorizer() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let routes: Vec<_> = resources_of(&app, "AWS::ApiGatewayV2::Route")
+            .into_iter()
+            .filter(|(_, r)| r["Properties"]["ApiId"] == json!({"Ref": "HttpApi"}))
+            .collect();
+        let keys: BTreeSet<&str> = routes
+            .iter()
+            .map(|(_, r)| r["Properties"]["RouteKey"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ROUTE_KEYS.into_iter().collect());
+        for (id, route) in routes {
+            let properties = &route["Properties"];
+            if properties["RouteKey"] == "GET /api/v1/health" {
+                assert_eq!(properties["AuthorizationType"], "NONE", "{id}");
+            } else {
+                assert_eq!(properties["AuthorizationType"], "JWT", "{id}");
+                assert_eq!(
+                    properties["AuthorizerId"],
+                    json!({"Ref": "HttpApiAuthorizer"}),
+                    "{id}"
+                );
+            }
+        }
+        let websocket: BTreeSet<&str> = resources_of(&app, "AWS::ApiGatewayV2::Route")
+            .into_iter()
+            .filter(|(_, r)| r["Properties"]["ApiId"] == json!({"Ref": "WebSocketApi"}))
+            .map(|(_, r)| r["Properties"]["RouteKey"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            websocket,
+            ["$connect", "$disconnect", "generateImage"]
+                .into_iter()
+                .collect()
+        );
+    }
+}
+
+#[test]
+fn every_function_has_a_log_group_with_retention_and_alarms() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let functions = resources_of(&app, "AWS::Lambda::Function");
+        let names: BTreeSet<String> = functions
+            .iter()
+            .map(|(_, f)| f["Properties"]["FunctionName"].as_str().unwrap().to_owned())
+            .collect();
+        let expected: BTreeSet<String> = FUNCTION_NAMES
+            .iter()
+            .map(|n| format!("mumble-{}-{n}", stage.name))
+            .collect();
+        assert_eq!(names, expected);
+        let log_groups = resources_of(&app, "AWS::Logs::LogGroup");
+        let alarms = resources_of(&app, "AWS::CloudWatch::Alarm");
+        for (id, function) in functions {
+            let name = function["Properties"]["FunctionName"].as_str().unwrap();
+            let (log_group, group) = log_groups
+                .iter()
+                .find(|(_, g)| g["Properties"]["LogGroupName"] == format!("/aws/lambda/{name}"))
+                .unwrap_or_else(|| panic!("{name} has no log group"));
+            assert_eq!(
+                group["Properties"]["RetentionInDays"],
+                stage.log_retention_days
+            );
+            assert!(
+                function["DependsOn"]
+                    .as_array()
+                    .is_some_and(|d| d.contains(&json!(log_group))),
+                "{name} is created before its log group"
+            );
+            for metric in ["Errors", "Duration", "Throttles"] {
+                assert!(
+                    alarms.iter().any(|(_, a)| {
+                        let p = &a["Properties"];
+                        p["MetricName"] == metric
+                            && p["Dimensions"][0]["Value"] == json!({"Ref": id})
+                            && p["AlarmActions"] == json!([{"Ref": "AlarmTopic"}])
+                    }),
+                    "{name} has no {metric} alarm"
+                );
+            }
+        }
+        assert!(
+            alarms
+                .iter()
+                .any(|(_, a)| a["Properties"]["Namespace"] == "AWS/SQS"
+                    && a["Properties"]["Dimensions"][0]["Value"]
+                        == json!({"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]})),
+            "no dead-letter queue alarm"
+        );
+    }
+}
+
+#[test]
+fn functions_run_the_stage_build_with_fitting_timeouts_and_secret_names_only() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        for spec in FUNCTIONS {
+            let f = &app["Resources"][format!("{}Function", spec.pascal)]["Properties"];
+            assert_eq!(f["Runtime"], "provided.al2023");
+            assert_eq!(f["Handler"], "bootstrap");
+            assert_eq!(f["Architectures"], json!([stage.architecture.as_str()]));
+            assert_eq!(f["MemorySize"], stage.memory_mb(spec.name));
+            assert_eq!(
+                f["Code"],
+                json!({"S3Bucket": {"Ref": "ArtifactsBucket"},
+                       "S3Key": {"Ref": format!("{}CodeKey", spec.pascal)}})
+            );
+            let timeout = f["Timeout"].as_u64().unwrap();
+            match spec.name {
+                "worker" => assert!(timeout >= 300, "worker timeout {timeout}"),
+                "image-processor" | "cleanup" => {}
+                _ => assert!(
+                    timeout <= 29,
+                    "{}: {timeout} s exceeds API Gateway's 29 s",
+                    spec.name
+                ),
+            }
+            let env = f["Environment"]["Variables"].as_object().unwrap();
+            assert_eq!(env["MUMBLE_STAGE"], stage.name.as_str());
+            for (key, value) in env {
+                if key.ends_with("_PARAM") {
+                    let name = value.as_str().unwrap();
+                    assert!(
+                        name.starts_with(&format!("/mumble/{}/", stage.name)),
+                        "{key}={name}"
+                    );
+                }
+            }
+            if let Some(providers) = env.get("MUMBLE_PROVIDERS") {
+                let expected = if stage.name == "local" {
+                    "offline"
+                } else {
+                    "openai"
+                };
+                assert_eq!(providers, expected, "{}: {}", stage.name, spec.name);
+            }
+        }
+        let worker = &app["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"];
+        assert!(worker["MUMBLE_PROVIDERS"].is_string());
+        assert_eq!(
+            worker["OPENAI_API_KEY_PARAM"],
+            format!("/mumble/{}/openai-api-key", stage.name)
+        );
+    }
+}
+
+#[test]
+fn async_functions_retry_little_and_end_in_the_dead_letter_queue() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let configs = resources_of(&app, "AWS::Lambda::EventInvokeConfig");
+        for function in [
+            "WorkerFunction",
+            "ImageProcessorFunction",
+            "CleanupFunction",
+        ] {
+            let (_, config) = configs
+                .iter()
+                .find(|(_, c)| c["Properties"]["FunctionName"] == json!({"Ref": function}))
+                .unwrap_or_else(|| panic!("{function} has no invoke config"));
+            let p = &config["Properties"];
+            assert!(p["MaximumRetryAttempts"].as_u64().unwrap() <= 2);
+            assert!(p["MaximumEventAgeInSeconds"].as_u64().unwrap() <= 21600);
+            assert_eq!(
+                p["DestinationConfig"]["OnFailure"]["Destination"],
+                json!({"Fn::GetAtt": ["DeadLetterQueue", "Arn"]})
+            );
+        }
+        let rules = resources_of(&app, "AWS::Events::Rule");
+        let target = |rule: &Value| rule["Properties"]["Targets"][0]["Arn"].clone();
+        assert!(rules.iter().any(
+            |(_, r)| r["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+                && target(r) == json!({"Fn::GetAtt": ["CleanupFunction", "Arn"]})
+        ));
+        assert!(rules.iter().any(|(_, r)| {
+            let pattern = &r["Properties"]["EventPattern"];
+            pattern["detail-type"] == json!(["Object Created"])
+                && pattern["detail"]["object"]["key"] == json!([{"prefix": "images/"}])
+                && pattern["detail"]["bucket"]["name"]
+                    == json!([{"Fn::ImportValue": format!("mumble-{}-data-MediaBucketName", stage.name)}])
+                && target(r) == json!({"Fn::GetAtt": ["ImageProcessorFunction", "Arn"]})
+        }));
+        let data = json(&stack(&stage, Part::Data).unwrap());
+        assert_eq!(
+            data["Resources"]["MediaBucket"]["Properties"]["NotificationConfiguration"],
+            json!({"EventBridgeConfiguration": {"EventBridgeEnabled": true}})
+        );
+    }
+}
+
+#[test]
+fn stacks_come_in_deploy_order_with_contract_names_parameters_and_outputs() {
+    let outputs = |stage: &stacks::Stage, part| -> Vec<String> {
+        let template = json(&stack(stage, part).unwrap());
+        template["Outputs"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    for stage in all_stages() {
+        let synth = stacks::synth(&stage);
+        let parts: Vec<Part> = synth.iter().map(|s| s.part).collect();
+        let expected_parts = if stage.domain.is_some() {
+            Part::ALL.to_vec()
+        } else {
+            vec![Part::Bootstrap, Part::Data, Part::App, Part::Web]
+        };
+        assert_eq!(parts, expected_parts, "{}", stage.name);
+        for s in &synth {
+            assert_eq!(s.name, format!("mumble-{}-{}", stage.name, s.part.as_str()));
+            let region = if s.part == Part::Cert {
+                "us-east-1"
+            } else {
+                &stage.region
+            };
+            assert_eq!(s.region, region);
+        }
+        assert_eq!(outputs(&stage, Part::Bootstrap)[0], "ArtifactsBucketName");
+        let data = json(&stack(&stage, Part::Data).unwrap());
+        for table in ["Users", "Images", "Jobs", "Connections"] {
+            for what in ["Name", "Arn"] {
+                let output = format!("{table}Table{what}");
+                assert_eq!(
+                    data["Outputs"][&output]["Export"]["Name"],
+                    format!("mumble-{}-data-{output}", stage.name)
+                );
+            }
+        }
+        for output in ["MediaBucketName", "MediaBucketArn"] {
+            assert_eq!(
+                data["Outputs"][output]["Export"]["Name"],
+                format!("mumble-{}-data-{output}", stage.name)
+            );
+        }
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let parameters: BTreeSet<&str> = app["Parameters"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected: BTreeSet<String> = FUNCTION_NAMES
+            .iter()
+            .map(|name| {
+                let pascal: String = name
+                    .split('-')
+                    .map(|w| w[..1].to_uppercase() + &w[1..])
+                    .collect();
+                format!("{pascal}CodeKey")
+            })
+            .collect();
+        expected.insert("ArtifactsBucket".into());
+        assert_eq!(parameters, expected.iter().map(String::as_str).collect());
+        for output in [
+            "HttpApiUrl",
+            "WebSocketUrl",
+            "WebSocketManagementUrl",
+            "UserPoolId",
+            "UserPoolClientId",
+            "AlarmTopicArn",
+        ] {
+            assert!(
+                outputs(&stage, Part::App).contains(&output.to_owned()),
+                "{output}"
+            );
+        }
+        assert_eq!(
+            app["Outputs"]["WebSocketUrl"]["Value"],
+            json!({"Fn::Sub": format!("${{WebSocketApi.ApiEndpoint}}/{}", stage.name)})
+        );
+        assert_eq!(
+            outputs(&stage, Part::Web)
+                .iter()
+                .map(String::as_str)
+                .collect::<BTreeSet<_>>(),
+            set(&[
+                "SiteBucketName",
+                "DistributionId",
+                "DistributionDomainName",
+                "SiteUrl"
+            ])
+            .iter()
+            .map(String::as_str)
+            .collect()
+        );
+        let web = json(&stack(&stage, Part::Web).unwrap());
+        assert_eq!(
+            web["Parameters"].get("CertificateArn").is_some(),
+            stage.domain.is_some()
+        );
+    }
+}
+
+#[test]
+fn cors_and_content_security_policy_name_only_the_stage_origins() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let origins =
+            &app["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"];
+        assert_eq!(origins, &json!(stage.cors_origins));
+        if !["dev", "local"].contains(&stage.name.as_str()) && !stage.personal {
+            assert!(
+                !origins.as_array().unwrap().contains(&json!("*")),
+                "{}",
+                stage.name
+            );
+        }
+        let web = json(&stack(&stage, Part::Web).unwrap());
+        let csp = &web["Resources"]["SecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+            ["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"];
+        let policy = csp[0].as_str().unwrap();
+        assert!(!policy.contains('*'), "wildcard in CSP: {policy}");
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(policy.contains("connect-src 'self' ${HttpApi} ${WebSocket} https://cognito-idp."));
+        assert_eq!(
+            csp[1]["HttpApi"],
+            json!({"Fn::ImportValue": format!("mumble-{}-app-HttpApiUrl", stage.name)})
+        );
+        let distribution = &web["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+        assert_eq!(
+            distribution["DefaultCacheBehavior"]["ViewerProtocolPolicy"],
+            "redirect-to-https"
+        );
+        assert_eq!(distribution["HttpVersion"], "http2and3");
+        let aliases = stage
+            .domain
+            .iter()
+            .map(|d| d.name.clone())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            distribution.get("Aliases").cloned().unwrap_or(json!([])),
+            json!(aliases)
+        );
+        let records = resources_of(&web, "AWS::Route53::RecordSet").len();
+        let with_zone = stage
+            .domain
+            .as_ref()
+            .is_some_and(|d| d.hosted_zone_id.is_some());
+        assert_eq!(records, if with_zone { 2 } else { 0 }, "{}", stage.name);
+    }
+}
+
+#[test]
+fn github_deploy_role_exists_only_when_a_repository_is_set() {
+    for stage in all_stages() {
+        let bootstrap = json(&stack(&stage, Part::Bootstrap).unwrap());
+        let roles = resources_of(&bootstrap, "AWS::IAM::Role");
+        match &stage.github_repository {
+            None => assert!(roles.is_empty(), "{}", stage.name),
+            Some(repository) => {
+                let deploy = &bootstrap["Resources"]["DeployRole"]["Properties"];
+                let trust = &deploy["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"];
+                assert_eq!(
+                    trust["token.actions.githubusercontent.com:sub"],
+                    format!("repo:{repository}:environment:{}", stage.name)
+                );
+                let text = serde_json::to_string(deploy).unwrap();
+                assert!(!text.contains("\"Resource\":[\"*\"]"), "deploy role uses *");
+                // A protected stage cannot be destroyed from CI.
+                assert_eq!(
+                    text.contains("cloudformation:DeleteStack"),
+                    !stage.protected
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn synthesis_is_byte_identical_across_runs() {
+    for stage in all_stages() {
+        let first: Vec<String> = stacks::synth(&stage)
+            .iter()
+            .map(|s| s.template.to_yaml())
+            .collect();
+        let second: Vec<String> = stacks::synth(&stage)
+            .iter()
+            .map(|s| s.template.to_yaml())
+            .collect();
+        assert_eq!(first, second, "{}", stage.name);
+    }
+}

@@ -1,0 +1,234 @@
+//! Stage settings: the real file loads, personal stages copy dev, and mistakes get clear errors.
+
+use std::path::Path;
+
+use stacks::settings::{Architecture, DEFAULT_PATH, Providers};
+use stacks::{Settings, SettingsError};
+
+use crate::settings;
+
+const DEV: &str = "\
+dev:
+  region: us-east-1
+  memory:
+    default: 256
+  log_retention_days: 14
+  cors_origins: [\"*\"]
+  audio_retention_days: 7
+  max_audio_bytes: 10485760
+  job_timeout_seconds: 600
+  noncurrent_version_expiry_days: 7
+";
+
+/// `DEV` plus one stage (`stage_yaml`), parsed; returns the error message.
+fn error(extra: &str) -> String {
+    let text = format!("{DEV}{extra}");
+    match Settings::parse(&text, "stacks/stages.yaml") {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+fn staging(fields: &str) -> String {
+    format!(
+        "staging:\n  region: us-east-1\n  memory:\n    default: 256\n  audio_retention_days: 7\n  \
+         max_audio_bytes: 10485760\n  job_timeout_seconds: 600\n  noncurrent_version_expiry_days: 7\n{fields}"
+    )
+}
+
+fn assert_mentions(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+}
+
+#[test]
+fn the_stage_file_defines_the_four_stages() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(DEFAULT_PATH);
+    let settings = Settings::load(&path).unwrap();
+    assert_eq!(
+        settings.names().collect::<Vec<_>>(),
+        ["local", "dev", "staging", "prod"]
+    );
+    let prod = settings.stage("prod").unwrap();
+    assert!(prod.protected);
+    assert_eq!(prod.domain.unwrap().name, "mumble.app");
+    assert_eq!(prod.cors_origins, ["https://mumble.app"]);
+    let staging = settings.stage("staging").unwrap();
+    assert!(!staging.protected);
+    assert_eq!(staging.domain.unwrap().name, "staging.mumble.app");
+    let dev = settings.stage("dev").unwrap();
+    assert_eq!(dev.domain.unwrap().name, "dev.mumble.app");
+    assert_eq!(dev.architecture, Architecture::X86_64);
+    let local = settings.stage("local").unwrap();
+    assert!(local.domain.is_none());
+    assert_eq!(local.providers, Providers::Offline);
+    assert_eq!(
+        local.cors_origins,
+        ["http://127.0.0.1:3000", "http://localhost:3000"]
+    );
+    for name in ["dev", "staging", "prod"] {
+        assert_eq!(settings.stage(name).unwrap().providers, Providers::Openai);
+    }
+}
+
+#[test]
+fn a_personal_stage_inherits_dev_without_domain_or_protection() {
+    let settings = settings();
+    let dev = settings.stage("dev").unwrap();
+    let alice = settings.stage("alice").unwrap();
+    assert!(alice.personal);
+    assert_eq!(alice.name, "alice");
+    assert_eq!(alice.domain, None);
+    assert!(!alice.protected);
+    assert_eq!(alice.region, dev.region);
+    assert_eq!(alice.cors_origins, dev.cors_origins);
+    assert_eq!(alice.memory_mb("worker"), dev.memory_mb("worker"));
+    assert_eq!(alice.log_retention_days, dev.log_retention_days);
+    assert_eq!(alice.job_timeout_seconds, dev.job_timeout_seconds);
+}
+
+#[test]
+fn an_invalid_stage_name_is_refused_with_the_rule() {
+    let settings = settings();
+    for name in [
+        "Alice",
+        "alice!",
+        "9lives",
+        "",
+        "a-name-much-longer-than-twenty",
+    ] {
+        let message = settings.stage(name).unwrap_err().to_string();
+        assert_mentions(&message, &[&format!("`{name}`"), "a-z, 0-9 and `-`"]);
+    }
+}
+
+#[test]
+fn an_unknown_field_names_file_stage_field_and_fix() {
+    let message = error(&staging(
+        "  log_retention_days: 14\n  cors_origins: [\"https://staging.mumble.app\"]\n  regoin: eu-west-1\n",
+    ));
+    assert_mentions(
+        &message,
+        &[
+            "stacks/stages.yaml",
+            "staging",
+            "regoin",
+            "remove the field or correct its spelling",
+        ],
+    );
+}
+
+#[test]
+fn a_missing_field_names_it_and_says_to_add_it() {
+    let message = error(&staging(
+        "  cors_origins: [\"https://staging.mumble.app\"]\n",
+    ));
+    assert_mentions(
+        &message,
+        &[
+            "stacks/stages.yaml",
+            "staging",
+            "log_retention_days",
+            "add the field",
+        ],
+    );
+}
+
+#[test]
+fn a_log_retention_cloudwatch_refuses_is_an_error_listing_the_allowed_values() {
+    let message = error(&staging(
+        "  log_retention_days: 13\n  cors_origins: [\"https://staging.mumble.app\"]\n",
+    ));
+    assert_mentions(
+        &message,
+        &[
+            "stacks/stages.yaml",
+            "`staging`",
+            "`log_retention_days`",
+            "13",
+            "use one of [1, 3, 5, 7, 14",
+        ],
+    );
+}
+
+#[test]
+fn wildcard_cors_outside_dev_is_refused() {
+    let message = error(&staging(
+        "  log_retention_days: 14\n  cors_origins: [\"*\"]\n",
+    ));
+    assert_mentions(
+        &message,
+        &[
+            "`staging`",
+            "`cors_origins`",
+            "`*`",
+            "list the site's origins",
+        ],
+    );
+    let message = error(&staging(
+        "  log_retention_days: 14\n  cors_origins: [\"http://staging.mumble.app\"]\n",
+    ));
+    assert_mentions(
+        &message,
+        &["`cors_origins`", "http://staging.mumble.app", "https://"],
+    );
+}
+
+#[test]
+fn bad_values_name_their_field() {
+    let cases = [
+        ("  architecture: arm\n", "architecture", "arm64"),
+        ("  region: moon-1\n", "region", "us-east-1"),
+        ("  memory: { default: 64 }\n", "memory", "128 to 10240"),
+        (
+            "  memory: { default: 256, functions: { wroker: 512 } }\n",
+            "memory",
+            "image-processor",
+        ),
+        (
+            "  job_timeout_seconds: 100\n",
+            "job_timeout_seconds",
+            "360 to 21600",
+        ),
+        ("  hosted_zone_id: Z123\n", "hosted_zone_id", "add `domain`"),
+        ("  alarm_email: ops\n", "alarm_email", "ops@example.com"),
+        (
+            "  github_repository: mumble\n",
+            "github_repository",
+            "owner/repo",
+        ),
+    ];
+    for (line, field, fix) in cases {
+        let key = line.trim_start().split(':').next().unwrap();
+        let base = [
+            ("region", "us-east-1"),
+            ("memory", "{ default: 256 }"),
+            ("log_retention_days", "14"),
+            ("cors_origins", "[\"https://x.example\"]"),
+            ("audio_retention_days", "7"),
+            ("max_audio_bytes", "1000"),
+            ("job_timeout_seconds", "600"),
+            ("noncurrent_version_expiry_days", "7"),
+        ];
+        let mut text = String::from("dev2:\n");
+        for (name, value) in base.into_iter().filter(|(name, _)| *name != key) {
+            text.push_str(&format!("  {name}: {value}\n"));
+        }
+        text.push_str(line);
+        let message = error(&text);
+        assert_mentions(&message, &["dev2", field, fix]);
+    }
+}
+
+#[test]
+fn a_missing_file_says_where_it_looked() {
+    let error = Settings::load("/nonexistent/stages.yaml").unwrap_err();
+    assert!(matches!(error, SettingsError::Read { .. }));
+    assert_mentions(
+        &error.to_string(),
+        &["/nonexistent/stages.yaml", "workspace root"],
+    );
+}
