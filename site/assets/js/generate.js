@@ -50,6 +50,8 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     useLocation: byId('use-location'),
     locationStatus: byId('location-status'),
     send: byId('send-button'),
+    offlineWords: byId('offline-words'),
+    offlineTranscript: byId('offline-transcript'),
     progress: byId('progress-panel'),
     uploadRow: byId('upload-row'),
     uploadProgress: byId('upload-progress'),
@@ -79,6 +81,10 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
   let runId = 0;
 
   const meter = createMeter(el.meter);
+  // With the offline providers (config.json `providers: "offline"`, local development) nothing
+  // can listen to the recording: the user types its words, sent along as `transcript`.
+  const offlineProviders = config.providers === 'offline';
+  el.offlineWords.hidden = !offlineProviders;
 
   el.useLocation.checked = storage.get(LOCATION_PREF_KEY) === 'yes';
   setText(el.hint, 'record.hint.ready');
@@ -234,6 +240,12 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
       showError('error.offline');
       return;
     }
+    const words = el.offlineTranscript.value.trim();
+    if (offlineProviders && !words) {
+      showError('record.offlineWordsMissing');
+      el.offlineTranscript.focus();
+      return;
+    }
     sending = true;
     const myRun = runId;
     const cancelled = () => myRun !== runId;
@@ -260,6 +272,7 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
       }
       setText(el.jobStatus, 'job.starting');
       const request = { audioKey: take.audioKey, language: language() };
+      if (offlineProviders) request.transcript = words;
       if (el.useLocation.checked) {
         const position = await locate();
         if (position) {
@@ -413,6 +426,7 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     el.discard.disabled = sending;
     el.send.disabled = !take || recording || sending;
     el.useLocation.disabled = sending;
+    el.offlineTranscript.disabled = sending;
     if (!recording) meter.draw(0);
   }
 
@@ -440,6 +454,7 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     tracker?.stop();
     tracker = null;
     dropTake();
+    el.offlineTranscript.value = '';
     hideJob();
     resetSteps();
     clearError();

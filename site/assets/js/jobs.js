@@ -10,12 +10,15 @@ const POLL_MS = 2_000;
 const BACKSTOP_POLL_MS = 10_000;
 /** Well past the server's own job timeout; after this the page stops waiting. */
 const GIVE_UP_MS = 10 * 60 * 1000;
+/** Pushes kept for a listener that subscribes late (see JobSocket.onJob). */
+const RECENT_PUSHES = 50;
 
 /** A WebSocket connection to the job push API, authorised with the id token in the query string. */
 export class JobSocket {
   #socket;
   #listeners = new Set();
   #closeListeners = new Set();
+  #recent = [];
 
   constructor(socket) {
     this.#socket = socket;
@@ -26,7 +29,10 @@ export class JobSocket {
       } catch {
         return;
       }
-      if (message?.type === 'job' && message.jobId) this.#listeners.forEach((listener) => listener(message));
+      if (message?.type !== 'job' || !message.jobId) return;
+      this.#recent.push(message);
+      if (this.#recent.length > RECENT_PUSHES) this.#recent.shift();
+      this.#listeners.forEach((listener) => listener(message));
     });
     socket.addEventListener('close', () => this.#closeListeners.forEach((listener) => listener()));
   }
@@ -62,8 +68,13 @@ export class JobSocket {
     return this.#socket.readyState === WebSocket.OPEN;
   }
 
+  /**
+   * The job's first pushes can arrive before the page knows the job id (the worker starts while
+   * the generate answer is still on its way): a new listener first gets the pushes so far.
+   */
   onJob(listener) {
     this.#listeners.add(listener);
+    this.#recent.forEach((message) => listener(message));
     return () => this.#listeners.delete(listener);
   }
 
@@ -75,6 +86,7 @@ export class JobSocket {
   close() {
     this.#listeners.clear();
     this.#closeListeners.clear();
+    this.#recent = [];
     if (this.#socket.readyState <= WebSocket.OPEN) this.#socket.close(1000);
   }
 }

@@ -65,10 +65,7 @@ fn the_stage_file_defines_the_four_stages() {
     let local = settings.stage("local").unwrap();
     assert!(local.domain.is_none());
     assert_eq!(local.providers, Providers::Offline);
-    assert_eq!(
-        local.cors_origins,
-        ["http://127.0.0.1:3000", "http://localhost:3000"]
-    );
+    assert_eq!(local.cors_origins, ["*"], "the local gateway may run on any port");
     for name in ["dev", "staging", "prod"] {
         assert_eq!(settings.stage(name).unwrap().providers, Providers::Openai);
     }

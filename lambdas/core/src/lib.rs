@@ -1,0 +1,91 @@
+//! What every Mumble function shares: configuration, identity, errors, data adapters, HTTP clients.
+//!
+//! # The shape of a function crate
+//!
+//! Every function lives in `lambdas/{name}` with a ten-line `main.rs` and all logic in `lib.rs`:
+//!
+//! ```ignore
+//! // src/main.rs
+//! #[tokio::main]
+//! async fn main() -> Result<(), lambda_http::Error> {
+//!     mumble_core::telemetry::init();
+//!     let sdk = mumble_core::aws::sdk_config().await;
+//!     let deps = gallery::Deps::from_env(&sdk).await?;
+//!     mumble_core::runtime::serve_http(&deps, gallery::handle).await
+//! }
+//! ```
+//!
+//! ```ignore
+//! // src/lib.rs
+//! pub struct Deps {
+//!     pub images: Arc<dyn ImageStore>,   // ports, not SDK clients: tests and the local
+//!     pub media: Arc<dyn MediaStore>,    // gateway swap them by assigning the public fields
+//! }
+//! impl Deps {
+//!     pub async fn from_env(sdk: &SdkConfig) -> Result<Self, ConfigError> {
+//!         Ok(Self {
+//!             images: Arc::new(DynamoImages::new(aws::dynamodb_client(sdk), Env::require(vars::IMAGES_TABLE)?)),
+//!             media: Arc::new(S3Media::new(aws::s3_client(sdk), Env::require(vars::MEDIA_BUCKET)?)),
+//!         })
+//!     }
+//! }
+//! pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+//!     respond(route(deps, &req).await)   // the one place an ApiError becomes HTTP
+//! }
+//! async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+//!     let caller = Caller::from_request(req)?;          // 401 without authorizer claims
+//!     let query: ListQuery = request::query(req)?;      // 400 naming the bad parameter
+//!     ...
+//!     Ok(response::ok(&page))
+//! }
+//! ```
+//!
+//! Rules the pattern encodes:
+//! - [`config::Env`] is read only in `Deps::from_env`, once per cold start; a missing variable
+//!   fails the cold start with a [`ConfigError`] naming it. Secrets come from SSM through
+//!   [`secrets::SecretSource`] in `from_env` too, never from plaintext environment values.
+//! - SDK clients are built once (`aws::*_client`) and moved into adapters; no global statics.
+//! - Handlers return `Result<_, ApiError>` internally; [`error::respond`] maps it to the JSON
+//!   error body (`{"error":{"code","message"}}`) and logs internal details, which never reach the
+//!   caller. Bad input is always a 4xx, never a panic or a 5xx.
+//! - Non-HTTP functions (worker, processor, cleanup) follow the same `Deps` + plain `async fn`
+//!   shape with their typed event, and are served with `lambda_runtime::run` directly.
+//! - Integration tests enable the `test-support` feature and use `mumble_core::test_support`
+//!   for emulator clients, tables with the deployed key schemas, buckets and fixture requests.
+
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod jwt;
+pub mod request;
+pub mod response;
+pub mod runtime;
+pub mod secrets;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+pub mod weather;
+
+// The generation pipeline: providers, prompt, retries, jobs, connections and pushes.
+pub mod connections;
+pub mod generation;
+pub mod jobs;
+pub mod offline;
+pub mod openai;
+pub mod prompt;
+pub mod providers;
+pub mod push;
+pub mod retry;
+
+#[cfg(feature = "test-support")]
+pub mod fake_openai;
+#[cfg(feature = "test-support")]
+pub mod pipeline_fakes;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use config::{ConfigError, Env};
+pub use error::{ApiError, respond};
+pub use identity::Caller;

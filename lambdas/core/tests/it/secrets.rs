@@ -1,0 +1,44 @@
+//! SSM SecureString parameters against the emulator.
+
+use aws_sdk_ssm::types::ParameterType;
+use mumble_core::secrets::{Secret, SecretSource, SsmSecrets};
+use mumble_core::test_support;
+
+#[tokio::test]
+async fn a_secure_string_is_read_decrypted_and_cached() {
+    let sdk = test_support::sdk_config().await;
+    let ssm = mumble_core::aws::ssm_client(&sdk);
+    let name = format!(
+        "/mumble/{}/openweather-api-key",
+        test_support::unique_name("t")
+    );
+    ssm.put_parameter()
+        .name(&name)
+        .value("ow-123")
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+
+    let secrets = SsmSecrets::new(ssm.clone());
+    assert_eq!(secrets.get(&name).await.unwrap().expose(), "ow-123");
+
+    // Read once per cold start: a later change is not seen by this process.
+    ssm.delete_parameter().name(&name).send().await.unwrap();
+    assert_eq!(secrets.get(&name).await.unwrap().expose(), "ow-123");
+}
+
+#[tokio::test]
+async fn a_missing_parameter_is_an_error_naming_it() {
+    let sdk = test_support::sdk_config().await;
+    let secrets = SsmSecrets::new(mumble_core::aws::ssm_client(&sdk));
+    let name = format!("/mumble/{}/absent", test_support::unique_name("t"));
+    let err = secrets.get(&name).await.unwrap_err();
+    assert!(err.to_string().contains(&name), "{err}");
+}
+
+#[test]
+fn secrets_never_print_their_value() {
+    let secret = Secret::new("sk-very-secret");
+    assert!(!format!("{secret:?} {secret}").contains("very-secret"));
+}

@@ -1,0 +1,91 @@
+//! `GET /api/v1/jobs/{id}`: a generation job's state, for polling when no WebSocket is open.
+//! Only the owner sees a job; anyone else gets the same 404 as for a job that does not exist.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use mumble_core::config::vars;
+use mumble_core::jobs::{DynamoJobs, Job, JobStatus, JobStore};
+use mumble_core::weather::Weather;
+use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
+use serde::Serialize;
+
+pub struct Deps {
+    pub jobs: Arc<dyn JobStore>,
+}
+
+impl Deps {
+    pub async fn from_env(sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            jobs: Arc::new(DynamoJobs::new(
+                aws::dynamodb_client(sdk),
+                Env::require(vars::JOBS_TABLE)?,
+            )),
+        })
+    }
+}
+
+/// What the owner sees of a job.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    pub job_id: String,
+    pub status: JobStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weather: Option<Weather>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// Why the job failed, in words for the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        Self {
+            job_id: job.job_id,
+            status: job.status,
+            image_id: job.image_id,
+            transcript: job.transcript,
+            weather: job.weather,
+            prompt: job.prompt,
+            error: job.error,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    respond(job(deps, &req).await)
+}
+
+async fn job(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    if req.method() != Method::GET {
+        return Err(ApiError::NotFound(format!(
+            "no route {} {}",
+            req.method(),
+            req.uri().path()
+        )));
+    }
+    let caller = Caller::from_request(req)?;
+    let job_id = request::path_param(req, "id")?;
+    let not_found = || ApiError::NotFound(format!("no job {job_id}"));
+    if job_id.len() > 64 {
+        return Err(not_found());
+    }
+    let job = deps
+        .jobs
+        .get_owned(&caller.user_id, &job_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(response::ok(&JobView::from(job)))
+}

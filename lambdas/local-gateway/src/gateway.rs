@@ -1,0 +1,98 @@
+//! The gateway's state and its one router: site, HTTP API, WebSocket API, Management API.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::routing::{any, get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::ports::{HttpFunctions, TokenVerifier};
+use crate::routes::RouteTable;
+use crate::site::SiteConfig;
+use crate::websocket::{Connections, WebSocketApi};
+use crate::{http_api, management, site, websocket};
+
+/// API Gateway's payload limit for HTTP APIs.
+pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// Everything a request may need.
+pub struct Gateway {
+    pub routes: RouteTable,
+    pub http_functions: HttpFunctions,
+    pub verifier: Arc<dyn TokenVerifier>,
+    pub websocket: WebSocketApi,
+    pub connections: Connections,
+    pub site_config: SiteConfig,
+    /// `127.0.0.1:{port}`, for request contexts when a client sends no `Host`.
+    pub domain_name: String,
+}
+
+/// The CORS rules of the HTTP API (API Gateway answers preflights itself, before any function).
+#[derive(Debug, Clone, Default)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub max_age_seconds: Option<u64>,
+}
+
+impl Cors {
+    fn layer(&self, methods: Vec<Method>) -> Option<CorsLayer> {
+        let origins: Vec<HeaderValue> = self
+            .allow_origins
+            .iter()
+            .filter_map(|origin| HeaderValue::from_str(origin).ok())
+            .collect();
+        if origins.is_empty() {
+            return None;
+        }
+        let headers: Vec<HeaderName> = self
+            .allow_headers
+            .iter()
+            .filter_map(|name| HeaderName::try_from(name.as_str()).ok())
+            .collect();
+        // API Gateway accepts `*` among the origins; tower-http wants it spelled as `any`.
+        let allow_origin = if self.allow_origins.iter().any(|origin| origin == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(origins)
+        };
+        let mut layer = CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods(methods)
+            .allow_headers(headers);
+        if let Some(seconds) = self.max_age_seconds {
+            layer = layer.max_age(std::time::Duration::from_secs(seconds));
+        }
+        Some(layer)
+    }
+}
+
+/// The whole gateway as one axum router.
+pub fn router(gateway: Arc<Gateway>, site_dir: &Path, cors: &Cors) -> Router {
+    let mut api = Router::new()
+        .route("/api", any(http_api::handle))
+        .route("/api/{*rest}", any(http_api::handle))
+        .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES));
+    if let Some(layer) = cors.layer(gateway.routes.methods()) {
+        api = api.layer(layer);
+    }
+    let config = gateway.site_config.clone();
+    Router::new()
+        .merge(api)
+        .route("/ws", get(websocket::upgrade))
+        .route(
+            "/@connections/{id}",
+            post(management::post)
+                .get(management::get)
+                .delete(management::delete),
+        )
+        .route(
+            "/config.json",
+            get(move || async move { axum::Json(config) }),
+        )
+        .with_state(gateway)
+        .fallback_service(site::files(site_dir))
+}

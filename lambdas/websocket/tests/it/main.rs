@@ -1,0 +1,240 @@
+//! Integration tests of the websocket function: API Gateway WebSocket fixture events against
+//! DynamoDB and S3 in the local emulator, with a token verifier that knows one token.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use aws_lambda_events::encodings::Body;
+use mumble_core::Caller;
+use mumble_core::connections::{ConnectionStore, DynamoConnections};
+use mumble_core::jobs::{DynamoJobs, JobStore};
+use mumble_core::jwt::AuthError;
+use mumble_core::pipeline_fakes::RecordingInvoker;
+use mumble_core::store::S3Media;
+use mumble_core::test_support;
+use serde_json::{Value, json};
+use websocket::{Deps, TokenVerifier, handle};
+
+const CONNECT: &str = include_str!("../fixtures/connect.json");
+const DISCONNECT: &str = include_str!("../fixtures/disconnect.json");
+const GENERATE_IMAGE: &str = include_str!("../fixtures/generate-image.json");
+const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
+const ALICE_TOKEN: &str = "eyJraWQiOiJrMSJ9.e30.c2ln";
+const ALICE_AUDIO: &str =
+    "audio/8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11/0b5e8f7a-1c2d-4e3f-8a9b-0c1d2e3f4a5b.webm";
+const CONNECTION: &str = "Hk8AbcDeIAMCJgQ=";
+
+/// Knows Alice's token only.
+struct AliceOnly;
+
+#[async_trait]
+impl TokenVerifier for AliceOnly {
+    async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        if token == ALICE_TOKEN {
+            Ok(Caller {
+                user_id: ALICE.to_owned(),
+                email: None,
+                name: None,
+            })
+        } else {
+            Err(AuthError::Invalid("unknown token".to_owned()))
+        }
+    }
+}
+
+struct World {
+    deps: Deps,
+    connections: Arc<DynamoConnections>,
+    jobs: Arc<DynamoJobs>,
+    invoker: Arc<RecordingInvoker>,
+}
+
+async fn world() -> World {
+    let sdk = test_support::sdk_config().await;
+    let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
+    let s3 = mumble_core::aws::s3_client(&sdk);
+    let bucket = test_support::bucket(&s3).await;
+    s3.put_object()
+        .bucket(&bucket)
+        .key(ALICE_AUDIO)
+        .body(b"audio".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let connections = Arc::new(DynamoConnections::new(
+        dynamodb.clone(),
+        test_support::connections_table(&dynamodb).await,
+    ));
+    let jobs = Arc::new(DynamoJobs::new(
+        dynamodb.clone(),
+        test_support::jobs_table(&dynamodb).await,
+    ));
+    let invoker = Arc::new(RecordingInvoker::default());
+    let deps = Deps {
+        connections: connections.clone(),
+        verifier: Arc::new(AliceOnly),
+        jobs: jobs.clone(),
+        media: Arc::new(S3Media::new(s3, bucket)),
+        invoker: invoker.clone(),
+        max_audio_bytes: 1024,
+    };
+    World {
+        deps,
+        connections,
+        jobs,
+        invoker,
+    }
+}
+
+fn event(fixture: &str, edit: impl FnOnce(&mut Value)) -> ApiGatewayWebsocketProxyRequest {
+    let mut value: Value = serde_json::from_str(fixture).unwrap();
+    edit(&mut value);
+    serde_json::from_value(value).expect("an API Gateway WebSocket event")
+}
+
+fn body(response: &ApiGatewayProxyResponse) -> Value {
+    match &response.body {
+        Some(Body::Text(text)) => serde_json::from_str(text).unwrap(),
+        other => panic!("expected a JSON text body, got {other:?}"),
+    }
+}
+
+async fn connect(w: &World) {
+    let response = handle(&w.deps, event(CONNECT, |_| {})).await;
+    assert_eq!(response.status_code, 200, "{:?}", body(&response));
+}
+
+#[tokio::test]
+async fn connecting_with_a_valid_token_stores_the_connection_for_two_hours() {
+    let w = world().await;
+    connect(&w).await;
+
+    let stored = w
+        .connections
+        .get(CONNECTION)
+        .await
+        .unwrap()
+        .expect("the connection is stored");
+    assert_eq!(stored.user_id, ALICE);
+    let ttl = stored.expires_at - chrono::Utc::now().timestamp();
+    assert!((7100..=7200).contains(&ttl), "ttl {ttl}");
+    assert_eq!(w.connections.list_by_user(ALICE).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn connecting_without_or_with_a_bad_token_is_refused() {
+    let w = world().await;
+    let without = event(CONNECT, |e| {
+        e.as_object_mut().unwrap().remove("queryStringParameters");
+        e.as_object_mut()
+            .unwrap()
+            .remove("multiValueQueryStringParameters");
+    });
+    let refused = handle(&w.deps, without).await;
+    assert_eq!(refused.status_code, 401);
+    assert_eq!(body(&refused)["error"]["code"], "unauthorized");
+
+    let forged = event(CONNECT, |e| {
+        e["queryStringParameters"]["token"] = json!("forged");
+        e["multiValueQueryStringParameters"]["token"] = json!(["forged"]);
+    });
+    assert_eq!(handle(&w.deps, forged).await.status_code, 401);
+    assert!(w.connections.get(CONNECTION).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn disconnecting_removes_the_connection() {
+    let w = world().await;
+    connect(&w).await;
+
+    let response = handle(&w.deps, event(DISCONNECT, |_| {})).await;
+
+    assert_eq!(response.status_code, 200);
+    assert!(w.connections.get(CONNECTION).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn generate_image_answers_the_job_id_and_starts_the_worker() {
+    let w = world().await;
+    connect(&w).await;
+
+    let response = handle(&w.deps, event(GENERATE_IMAGE, |_| {})).await;
+
+    assert_eq!(response.status_code, 202, "{:?}", body(&response));
+    let answer = body(&response);
+    assert_eq!(answer["type"], "accepted");
+    let job_id = answer["jobId"].as_str().unwrap();
+    let job = w
+        .jobs
+        .get_owned(ALICE, job_id)
+        .await
+        .unwrap()
+        .expect("Alice's job");
+    assert_eq!(job.audio_key, ALICE_AUDIO);
+    assert_eq!(w.invoker.events().len(), 1);
+
+    // The same idempotencyKey again: the same job, no second worker.
+    let again = body(&handle(&w.deps, event(GENERATE_IMAGE, |_| {})).await);
+    assert_eq!(again["jobId"], job_id);
+    assert_eq!(w.invoker.events().len(), 1);
+}
+
+#[tokio::test]
+async fn generate_image_needs_a_signed_in_connection() {
+    let w = world().await;
+    let response = handle(&w.deps, event(GENERATE_IMAGE, |_| {})).await;
+    assert_eq!(response.status_code, 401);
+    assert!(w.invoker.events().is_empty());
+}
+
+#[tokio::test]
+async fn bad_generate_image_messages_get_an_error_message() {
+    let w = world().await;
+    connect(&w).await;
+    let cases = [
+        (json!("{not json"), 400, "invalid_input"),
+        (
+            json!(json!({"action": "generateImage"}).to_string()),
+            400,
+            "invalid_input",
+        ),
+        (
+            json!(json!({"audioKey": ALICE_AUDIO, "latitude": 100, "longitude": 0}).to_string()),
+            400,
+            "invalid_input",
+        ),
+        (
+            json!(json!({"audioKey": "audio/someone-else/a.webm"}).to_string()),
+            404,
+            "not_found",
+        ),
+        (Value::Null, 400, "invalid_input"),
+    ];
+    for (message, status, code) in cases {
+        let response = handle(
+            &w.deps,
+            event(GENERATE_IMAGE, |e| e["body"] = message.clone()),
+        )
+        .await;
+        assert_eq!(response.status_code, status, "{message}");
+        let answer = body(&response);
+        assert_eq!(answer["type"], "error");
+        assert_eq!(answer["error"]["code"], code, "{message}");
+    }
+    assert!(w.invoker.events().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_routes_are_answered_not_crashed() {
+    let w = world().await;
+    let response = handle(
+        &w.deps,
+        event(GENERATE_IMAGE, |e| {
+            e["requestContext"]["routeKey"] = json!("$default")
+        }),
+    )
+    .await;
+    assert_eq!(response.status_code, 404);
+    assert_eq!(body(&response)["type"], "error");
+}

@@ -1,0 +1,1488 @@
+//! `cargo xtask bench lambdas`: every function's zip and binary size, its cold start (process
+//! start to the first answer posted to a local Lambda Runtime API), and the release profile's
+//! panic strategy measured both ways on one function.
+//!
+//! The functions are built once through `cargo xtask build`'s code (one cargo-lambda pass, the
+//! very zips a deploy uploads); each `bootstrap` is unpacked under `target/bench/lambdas/` and
+//! started as Lambda starts it: a clean environment with the variables the app stack sets, and
+//! `AWS_LAMBDA_RUNTIME_API` pointing at [`RuntimeApi`], which hands out one fixture event. Functions
+//! that read AWS during their cold start (SSM secrets) or for their event get an emulator.
+//!
+//! What is not measured: Lambda's own download and unpacking of the zip, and its sandbox start.
+//!
+//! `MUMBLE_BENCH_FUNCTIONS=health,jobs` limits the bench to some functions (building all of them
+//! takes a while), e.g. while working on one.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{Cursor, Read};
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, Result, bail};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use stacks::Stage;
+use stacks::functions::{FunctionSpec, Table, Uses};
+use stacks::settings::Architecture;
+use tokio::sync::oneshot;
+
+use super::{Context, Row, median};
+use crate::emulator::Emulator;
+use crate::{build, stage, tools, ui};
+
+/// Lambda's zip goal for every function, in MB (10^6 bytes, as `cargo xtask build` prints sizes).
+const ZIP_GOAL_MB: f64 = 3.0;
+/// Cold-start goal: process start to the first answer, in milliseconds.
+const COLD_START_GOAL_MS: f64 = 15.0;
+/// The function built a second time with the other panic strategy.
+const PANIC_PROBE: &str = "health";
+/// Settings for the environment: a personal stage, so that it inherits dev's deployed settings.
+const BENCH_STAGE: &str = "bench";
+/// Limits the bench to some functions: `MUMBLE_BENCH_FUNCTIONS=health,jobs`.
+const FUNCTIONS_VAR: &str = "MUMBLE_BENCH_FUNCTIONS";
+/// A function that has not answered by then is reported as failed.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often to check whether a function died instead of answering.
+const EXIT_POLL: Duration = Duration::from_millis(2);
+
+pub async fn run(context: Context) -> Result<Vec<Row>> {
+    let stage = bench_stage()?;
+    let (specs, missing) = selected_functions()?;
+    if !missing.is_empty() {
+        ui::warn(format!(
+            "not benchmarked (no crate under lambdas/ yet): {}",
+            missing.join(", ")
+        ));
+    }
+    let names: Vec<&str> = specs.iter().map(|spec| spec.name).collect();
+    let manifest = build::build(&stage, &names)?;
+
+    let mut subjects = Vec::with_capacity(specs.len());
+    let mut sizes = HashMap::new();
+    for (spec, artifact) in specs.iter().zip(&manifest.artifacts) {
+        let (binary, binary_size) =
+            unpack_bootstrap(&artifact.path, &bench_dir().join("release").join(spec.name))?;
+        sizes.insert(spec.name, (artifact.size, binary_size));
+        subjects.push(Subject::new(spec, binary));
+    }
+
+    let emulator = if subjects.iter().any(|subject| subject.needs_aws()) {
+        ui::info("starting the AWS API emulator for the functions that read AWS");
+        let emulator = Emulator::start(None).await?;
+        seed_emulator(&emulator, &stage, &specs).await?;
+        Some(emulator)
+    } else {
+        None
+    };
+    for subject in &mut subjects {
+        subject.env = lambda_environment(&stage, subject.spec, emulator.as_ref());
+    }
+
+    let api = RuntimeApi::start().await?;
+    ui::info(format!(
+        "{} cold starts of {} functions against the Lambda Runtime API on {}",
+        context.runs,
+        subjects.len(),
+        api.host()
+    ));
+    let measured = measure(&api, &subjects, context.runs).await;
+
+    let mut rows = Vec::new();
+    for (subject, measurement) in subjects.iter().zip(&measured) {
+        let (zip, binary) = sizes[subject.spec.name];
+        let name = subject.spec.name;
+        rows.push(Row::new(format!("{name} zip"), megabytes(zip), "MB").at_most(ZIP_GOAL_MB));
+        rows.push(Row::new(
+            format!("{name} binary (unzipped)"),
+            megabytes(binary),
+            "MB",
+        ));
+        rows.push(
+            measurement
+                .row(subject, context.runs)
+                .at_most(COLD_START_GOAL_MS),
+        );
+        rows.extend(measurement.init_row(subject));
+    }
+
+    if let Some(probe) = subjects
+        .iter()
+        .find(|subject| subject.spec.name == PANIC_PROBE)
+    {
+        let (zip, binary) = sizes[PANIC_PROBE];
+        let built = Variant {
+            strategy: production_panic_strategy()?,
+            zip,
+            binary,
+            subject: probe.clone(),
+        };
+        rows.extend(compare_panic_strategies(&api, &stage, built, context.runs).await?);
+    } else {
+        ui::warn(format!(
+            "`{PANIC_PROBE}` is missing, so the panic strategies are not compared"
+        ));
+    }
+    drop(emulator);
+    Ok(rows)
+}
+
+/// The bench stage's settings, built for this machine's architecture since the functions run here.
+fn bench_stage() -> Result<Stage> {
+    let mut stage = stage::load_settings()?.stage(BENCH_STAGE)?;
+    stage.architecture = match std::env::consts::ARCH {
+        "x86_64" if cfg!(target_os = "linux") => Architecture::X86_64,
+        "aarch64" if cfg!(target_os = "linux") => Architecture::Arm64,
+        other => bail!(
+            "the lambda bench runs the functions on this machine, which must be Linux on x86_64 or \
+             aarch64 (this one is {} on {other}); run it on such a machine or in CI",
+            std::env::consts::OS
+        ),
+    };
+    Ok(stage)
+}
+
+/// The functions to bench (all declared ones, or those `MUMBLE_BENCH_FUNCTIONS` names) whose
+/// crate exists, and the names of those without one.
+fn selected_functions() -> Result<(Vec<&'static FunctionSpec>, Vec<&'static str>)> {
+    let chosen = std::env::var(FUNCTIONS_VAR).unwrap_or_default();
+    let chosen: Vec<String> = chosen
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let names =
+        build::selected_functions(&chosen).with_context(|| format!("check {FUNCTIONS_VAR}"))?;
+    let root = tools::workspace_root();
+    let (present, missing): (Vec<&str>, Vec<&str>) = names
+        .into_iter()
+        .partition(|name| root.join("lambdas").join(name).join("Cargo.toml").is_file());
+    let present = present
+        .into_iter()
+        .filter_map(stacks::functions::function)
+        .collect();
+    Ok((present, missing))
+}
+
+fn bench_dir() -> PathBuf {
+    tools::workspace_root().join("target/bench/lambdas")
+}
+
+fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+/// Unpacks `bootstrap` from a function zip into `dir`; returns its path and size.
+fn unpack_bootstrap(zip: &Path, dir: &Path) -> Result<(PathBuf, u64)> {
+    let bytes = fs::read(zip).with_context(|| format!("cannot read {}", zip.display()))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .with_context(|| format!("{} is not a zip", zip.display()))?;
+    let mut entry = archive.by_name("bootstrap").with_context(|| {
+        format!(
+            "{} has no `bootstrap` entry, so Lambda could not start it",
+            zip.display()
+        )
+    })?;
+    let mut content = Vec::with_capacity(entry.size() as usize);
+    entry.read_to_end(&mut content)?;
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Written aside and renamed, so a binary still running from an interrupted bench is not
+    // overwritten in place (ETXTBSY).
+    let partial = dir.join("bootstrap.partial");
+    let path = dir.join("bootstrap");
+    fs::write(&partial, &content).with_context(|| format!("cannot write {}", partial.display()))?;
+    fs::set_permissions(&partial, fs::Permissions::from_mode(0o755))?;
+    fs::rename(&partial, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok((path, content.len() as u64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event each function is started with
+
+/// A function's cheapest valid event: one that exercises its real cold start and handler without
+/// needing data (HTTP routes answer 4xx before any AWS call where the success path needs data).
+#[derive(Debug, Clone)]
+struct Fixture {
+    /// What the event is, for the row name.
+    label: String,
+    event: Value,
+    /// The handler calls AWS for this event (beyond what the cold start reads).
+    calls_aws: bool,
+}
+
+fn fixture(function: &str) -> Fixture {
+    let signed_in = true;
+    let http = |method: &str,
+                route: &str,
+                path: &str,
+                query: &str,
+                body: Option<&str>,
+                signed_in: bool| {
+        let target = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        Fixture {
+            label: format!("{method} {target}"),
+            event: http_event(method, route, path, query, body, signed_in),
+            calls_aws: false,
+        }
+    };
+    let described = |mut fixture: Fixture, why: &str| {
+        fixture.label = format!("{} ({why})", fixture.label);
+        fixture
+    };
+    let unknown_job = "j".repeat(65);
+    match function {
+        "health" => http("GET", "/api/v1/health", "/api/v1/health", "", None, false),
+        "audio-upload" => described(
+            http(
+                "POST",
+                "/api/v1/audio/upload-url",
+                "/api/v1/audio/upload-url",
+                "",
+                Some(r#"{"contentType":"audio/webm","contentLength":48213}"#),
+                signed_in,
+            ),
+            "presigns locally",
+        ),
+        "weather" => described(
+            http(
+                "GET",
+                "/api/v1/weather",
+                "/api/v1/weather",
+                "lat=91&lon=0",
+                None,
+                signed_in,
+            ),
+            "latitude out of range",
+        ),
+        "gallery" => described(
+            http(
+                "GET",
+                "/api/v1/images",
+                "/api/v1/images",
+                "limit=0",
+                None,
+                signed_in,
+            ),
+            "limit out of range",
+        ),
+        "profile" => described(
+            http(
+                "PUT",
+                "/api/v1/me",
+                "/api/v1/me",
+                "",
+                Some(r#"{"displayName":42}"#),
+                signed_in,
+            ),
+            "wrong type",
+        ),
+        "generate" => described(
+            http(
+                "POST",
+                "/api/v1/generate",
+                "/api/v1/generate",
+                "",
+                Some("{}"),
+                signed_in,
+            ),
+            "no audioKey",
+        ),
+        "jobs" => Fixture {
+            label: "GET /api/v1/jobs/{65-char id} (id too long)".to_owned(),
+            event: http_event(
+                "GET",
+                "/api/v1/jobs/{id}",
+                &format!("/api/v1/jobs/{unknown_job}"),
+                "",
+                None,
+                signed_in,
+            ),
+            calls_aws: false,
+        },
+        "worker" => Fixture {
+            label: "async invoke {jobId, userId} of an unknown job".to_owned(),
+            event: json!({ "jobId": "bench-unknown-job", "userId": BENCH_USER }),
+            calls_aws: true,
+        },
+        "image-processor" => Fixture {
+            label: "S3 Object Created via EventBridge (as the stacks deliver it), non-image key"
+                .to_owned(),
+            event: object_created_event("images/bench-user/not-an-image.txt"),
+            calls_aws: false,
+        },
+        "websocket" => Fixture {
+            label: "$connect without a token".to_owned(),
+            event: websocket_connect_event(),
+            calls_aws: false,
+        },
+        "cleanup" => Fixture {
+            label: "hourly schedule on empty tables".to_owned(),
+            event: schedule_event(),
+            calls_aws: true,
+        },
+        other => Fixture {
+            label: format!("{other}: empty event"),
+            event: json!({}),
+            calls_aws: false,
+        },
+    }
+}
+
+/// The Cognito `sub` of the signed-in caller in the fixtures.
+const BENCH_USER: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
+
+/// An API Gateway HTTP API (payload 2.0) request, with the JWT authorizer's claims when signed in.
+fn http_event(
+    method: &str,
+    route: &str,
+    path: &str,
+    query: &str,
+    body: Option<&str>,
+    signed_in: bool,
+) -> Value {
+    let route_key = format!("{method} {route}");
+    let query_parameters: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (key.to_owned(), Value::from(value))
+        })
+        .collect();
+    let path_parameters = route
+        .ends_with("/{id}")
+        .then(|| json!({ "id": path.rsplit('/').next() }));
+    let mut headers = json!({
+        "accept": "application/json",
+        "host": "bench.execute-api.us-east-1.amazonaws.com",
+        "x-forwarded-proto": "https",
+    });
+    if body.is_some() {
+        headers["content-type"] = json!("application/json");
+    }
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "domainName": "bench.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "bench",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "xtask-bench"
+            },
+            "requestId": "bench-request",
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "26/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_687_200_000_u64
+        },
+        "isBase64Encoded": false,
+    });
+    if !query_parameters.is_empty() {
+        event["queryStringParameters"] = Value::Object(query_parameters);
+    }
+    if let Some(parameters) = path_parameters {
+        event["pathParameters"] = parameters;
+    }
+    if let Some(body) = body {
+        event["body"] = json!(body);
+    }
+    if signed_in {
+        event["requestContext"]["authorizer"] = json!({
+            "jwt": {
+                "claims": {
+                    "sub": BENCH_USER,
+                    "email": "bench@example.com",
+                    "cognito:username": "bench",
+                    "token_use": "id"
+                },
+                "scopes": null
+            }
+        });
+    }
+    event
+}
+
+/// An API Gateway WebSocket `$connect` request without the `token` query parameter.
+fn websocket_connect_event() -> Value {
+    json!({
+        "headers": { "Host": "bench.execute-api.us-east-1.amazonaws.com" },
+        "multiValueHeaders": { "Host": ["bench.execute-api.us-east-1.amazonaws.com"] },
+        "requestContext": {
+            "routeKey": "$connect",
+            "eventType": "CONNECT",
+            "extendedRequestId": "bench-extended",
+            "requestTime": "26/Nov/2026:10:00:00 +0000",
+            "messageDirection": "IN",
+            "stage": "bench",
+            "connectedAt": 1_795_687_200_000_u64,
+            "requestTimeEpoch": 1_795_687_200_000_u64,
+            "identity": { "sourceIp": "127.0.0.1" },
+            "requestId": "bench-request",
+            "domainName": "bench.execute-api.us-east-1.amazonaws.com",
+            "connectionId": "bench-connection=",
+            "apiId": "bench"
+        },
+        "isBase64Encoded": false
+    })
+}
+
+/// S3 `Object Created`, as EventBridge delivers it.
+fn object_created_event(key: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": "bench-event",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-26T10:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:s3:::mumble-bench-media"],
+        "detail": {
+            "version": "0",
+            "bucket": { "name": "mumble-bench-media" },
+            "object": { "key": key, "size": 12, "etag": "bench", "sequencer": "0" },
+            "request-id": "bench",
+            "requester": "123456789012",
+            "source-ip-address": "127.0.0.1",
+            "reason": "PutObject"
+        }
+    })
+}
+
+/// The EventBridge schedule's event.
+fn schedule_event() -> Value {
+    json!({
+        "version": "0",
+        "id": "bench-event",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-26T10:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/mumble-bench-cleanup"],
+        "detail": {}
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The environment Lambda gives a function
+
+/// What Lambda sets on every function, then what the app stack sets on this one (resource names
+/// for the bench stage; SSM parameter names, never values). Functions that read AWS reach the
+/// emulator; the others get no endpoint, as in a deployed stage.
+fn lambda_environment(
+    stage: &Stage,
+    spec: &FunctionSpec,
+    emulator: Option<&Emulator>,
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut set = |name: &str, value: String| env.push((name.to_owned(), value));
+    set("PATH", "/usr/local/bin:/usr/bin:/bin".to_owned());
+    set("LANG", "en_US.UTF-8".to_owned());
+    set("TZ", ":UTC".to_owned());
+    set("_HANDLER", "bootstrap".to_owned());
+    set("AWS_LAMBDA_FUNCTION_NAME", spec.physical_name(&stage.name));
+    set("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned());
+    set(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        stage.memory_mb(spec.name).to_string(),
+    );
+    set(
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        spec.log_group_name(&stage.name),
+    );
+    set(
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "2026/11/26/[$LATEST]bench".to_owned(),
+    );
+    set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned());
+    // The role's temporary credentials, as Lambda passes them.
+    set("AWS_ACCESS_KEY_ID", "test".to_owned());
+    set("AWS_SECRET_ACCESS_KEY", "test".to_owned());
+    set("AWS_SESSION_TOKEN", "test".to_owned());
+    set("AWS_REGION", stage.region.clone());
+    set("AWS_DEFAULT_REGION", stage.region.clone());
+
+    set("MUMBLE_STAGE", stage.name.clone());
+    for access in spec.tables {
+        set(access.table.env(), table_name(stage, access.table));
+    }
+    if !spec.media.is_empty() {
+        set("MEDIA_BUCKET", media_bucket(stage));
+    }
+    for secret in spec.secrets {
+        set(
+            secret.env(),
+            format!("/mumble/{}/{}", stage.name, secret.parameter()),
+        );
+        let (variable, default) = secret.base_url();
+        set(variable, default.to_owned());
+    }
+    for uses in spec.uses {
+        match uses {
+            Uses::Worker => {
+                let worker = stacks::functions::function("worker").map_or_else(
+                    || format!("mumble-{}-worker", stage.name),
+                    |worker| worker.physical_name(&stage.name),
+                );
+                set("WORKER_FUNCTION", worker);
+            }
+            Uses::WebSocketPush => set(
+                "WEBSOCKET_ENDPOINT",
+                emulator.map_or_else(
+                    || {
+                        format!(
+                            "https://bench.execute-api.{}.amazonaws.com/{}",
+                            stage.region, stage.name
+                        )
+                    },
+                    Emulator::endpoint_url,
+                ),
+            ),
+            Uses::UserPool => {
+                set("USER_POOL_ID", format!("{}_bench", stage.region));
+                set("USER_POOL_CLIENT_ID", "benchclient".to_owned());
+            }
+            Uses::AllowedOrigins => set("ALLOWED_ORIGINS", stage.cors_origins.join(",")),
+            Uses::MaxAudioBytes => set("MAX_AUDIO_BYTES", stage.max_audio_bytes.to_string()),
+            Uses::AudioRetentionDays => set(
+                "AUDIO_RETENTION_DAYS",
+                stage.audio_retention_days.to_string(),
+            ),
+            Uses::JobTimeoutSeconds => {
+                set("JOB_TIMEOUT_SECONDS", stage.job_timeout_seconds.to_string())
+            }
+            Uses::Providers => set("MUMBLE_PROVIDERS", stage.providers.as_str().to_owned()),
+        }
+    }
+    if let Some(emulator) = emulator.filter(|_| reads_aws(spec)) {
+        env.retain(|(name, _)| !emulator.env().iter().any(|(key, _)| key == name));
+        env.extend(
+            emulator
+                .env()
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value)),
+        );
+    }
+    env
+}
+
+/// `mumble-bench-users`: the bench's own names, since it only ever talks to the emulator.
+fn table_name(stage: &Stage, table: Table) -> String {
+    let part = match table {
+        Table::Users => "users",
+        Table::Images => "images",
+        Table::Jobs => "jobs",
+        Table::Connections => "connections",
+    };
+    format!("mumble-{}-{part}", stage.name)
+}
+
+fn media_bucket(stage: &Stage) -> String {
+    format!("mumble-{}-media", stage.name)
+}
+
+/// Reads AWS during its cold start (SSM secrets) or for its bench event.
+fn reads_aws(spec: &FunctionSpec) -> bool {
+    !spec.secrets.is_empty() || fixture(spec.name).calls_aws
+}
+
+/// Puts what the functions read at cold start or for their event into the emulator: the SSM
+/// secrets, the tables and the media bucket (all empty).
+async fn seed_emulator(emulator: &Emulator, stage: &Stage, specs: &[&FunctionSpec]) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .context("cannot build an HTTP client")?;
+    let base = emulator.endpoint_url();
+    let call = |service: &'static str, target: String, body: Value| {
+        let request = client
+            .post(&base)
+            .header("x-amz-target", target)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header(
+                "authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=test/20261126/us-east-1/{service}/aws4_request, \
+                     SignedHeaders=host, Signature=0"
+                ),
+            )
+            .body(body.to_string());
+        async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            if !status.is_success()
+                && !text.contains("AlreadyExists")
+                && !text.contains("ResourceInUse")
+            {
+                bail!("the emulator answered {status}: {text}");
+            }
+            anyhow::Ok(())
+        }
+    };
+    let used: Vec<&&FunctionSpec> = specs.iter().filter(|spec| reads_aws(spec)).collect();
+    for spec in &used {
+        for secret in spec.secrets {
+            let name = format!("/mumble/{}/{}", stage.name, secret.parameter());
+            let body = json!({ "Name": name, "Value": "bench-secret", "Type": "SecureString", "Overwrite": true });
+            call("ssm", "AmazonSSM.PutParameter".to_owned(), body)
+                .await
+                .with_context(|| format!("cannot put SSM parameter {name} into the emulator"))?;
+        }
+        for access in spec.tables {
+            let name = table_name(stage, access.table);
+            call(
+                "dynamodb",
+                "DynamoDB_20120810.CreateTable".to_owned(),
+                table_definition(&name, access.table),
+            )
+            .await
+            .with_context(|| format!("cannot create table {name} in the emulator"))?;
+        }
+    }
+    if used.iter().any(|spec| !spec.media.is_empty()) {
+        let bucket = media_bucket(stage);
+        let response = client.put(format!("{base}/{bucket}")).send().await?;
+        if !response.status().is_success() && response.status() != StatusCode::CONFLICT {
+            bail!(
+                "cannot create bucket {bucket} in the emulator: HTTP {}",
+                response.status()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A table keyed like the data stack's (`stacks::stacks::data`), with its `UserIndex` GSI.
+fn table_definition(name: &str, table: Table) -> Value {
+    let (hash, range, index_range) = match table {
+        Table::Users => ("userId", None, None),
+        Table::Images => ("imageId", Some("createdAt"), Some(Some("createdAt"))),
+        Table::Jobs => ("jobId", None, None),
+        Table::Connections => ("connectionId", None, Some(None)),
+    };
+    let key = |name: &str, kind: &str| json!({ "AttributeName": name, "KeyType": kind });
+    let string = |name: &str| json!({ "AttributeName": name, "AttributeType": "S" });
+    let mut keys = vec![key(hash, "HASH")];
+    let mut attributes = vec![string(hash)];
+    if let Some(range) = range {
+        keys.push(key(range, "RANGE"));
+        attributes.push(string(range));
+    }
+    let mut definition =
+        json!({ "TableName": name, "KeySchema": keys, "BillingMode": "PAY_PER_REQUEST" });
+    if let Some(index_range) = index_range {
+        attributes.push(string("userId"));
+        let mut index_keys = vec![key("userId", "HASH")];
+        index_keys.extend(index_range.map(|range| key(range, "RANGE")));
+        definition["GlobalSecondaryIndexes"] = json!([{
+            "IndexName": "UserIndex",
+            "KeySchema": index_keys,
+            "Projection": { "ProjectionType": "ALL" }
+        }]);
+    }
+    definition["AttributeDefinitions"] = Value::Array(attributes);
+    definition
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring cold starts
+
+/// One binary to cold-start, with its environment and event.
+#[derive(Clone)]
+struct Subject {
+    spec: &'static FunctionSpec,
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+    fixture: Fixture,
+}
+
+impl Subject {
+    fn new(spec: &'static FunctionSpec, binary: PathBuf) -> Subject {
+        Subject {
+            spec,
+            binary,
+            env: Vec::new(),
+            fixture: fixture(spec.name),
+        }
+    }
+
+    fn needs_aws(&self) -> bool {
+        reads_aws(self.spec)
+    }
+
+    /// The function's output (JSON log lines) of its latest run, next to its binary.
+    fn log_path(&self) -> PathBuf {
+        self.binary.with_file_name("run.log")
+    }
+}
+
+#[derive(Default)]
+struct Measurement {
+    samples: Vec<Duration>,
+    init_samples: Vec<Duration>,
+    last: Option<Reply>,
+    failure: Option<String>,
+}
+
+impl Measurement {
+    /// The median initialisation, when the function got as far as asking for its event.
+    fn init_row(&self, subject: &Subject) -> Option<Row> {
+        let mut samples = self.init_samples.clone();
+        (!samples.is_empty()).then(|| {
+            let name = subject.spec.name;
+            Row::millis(
+                format!("{name} of which init (spawn to its poll for the event)"),
+                median(&mut samples),
+            )
+        })
+    }
+
+    /// The median cold start, named by the event and what the function answered; a failure is a
+    /// row without a value, so it fails its goal.
+    fn row(&self, subject: &Subject, runs: usize) -> Row {
+        let name = subject.spec.name;
+        let event = &subject.fixture.label;
+        let emulated = if subject.needs_aws() {
+            "; AWS is the local emulator"
+        } else {
+            ""
+        };
+        match (&self.failure, &self.last) {
+            (None, Some(reply)) => {
+                let mut samples = self.samples.clone();
+                let label = format!(
+                    "{name} cold start: {event} -> {}, median of {runs}{emulated}",
+                    reply.summary()
+                );
+                Row::millis(label, median(&mut samples))
+            }
+            (failure, _) => {
+                let why = failure.as_deref().unwrap_or("no answer");
+                Row::new(
+                    format!("{name} cold start: {event} -> FAILED: {why}"),
+                    f64::NAN,
+                    "ms",
+                )
+            }
+        }
+    }
+}
+
+/// Cold-starts every subject `runs` times, interleaved so that load from other work on the
+/// machine spreads over all of them alike. A subject that fails once is not started again.
+async fn measure(api: &RuntimeApi, subjects: &[Subject], runs: usize) -> Vec<Measurement> {
+    let mut results: Vec<Measurement> = subjects.iter().map(|_| Measurement::default()).collect();
+    for run in 0..runs {
+        for (subject, result) in subjects.iter().zip(&mut results) {
+            if result.failure.is_some() {
+                continue;
+            }
+            match cold_start(api, subject, run).await {
+                Ok(sample) => {
+                    result.samples.push(sample.total);
+                    result.init_samples.extend(sample.init);
+                    result.last = Some(sample.reply);
+                }
+                Err(err) => {
+                    ui::warn(format!("{}: {err:#}", subject.spec.name));
+                    result.failure = Some(
+                        format!("{err:#}")
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
+                }
+            }
+        }
+    }
+    results
+}
+
+/// One cold start.
+struct Sample {
+    /// Spawn to the first poll for an event (the Lambda "init" phase).
+    init: Option<Duration>,
+    /// Spawn to the answer.
+    total: Duration,
+    reply: Reply,
+}
+
+/// Starts the subject's binary once and times it from spawn to its first answer.
+async fn cold_start(api: &RuntimeApi, subject: &Subject, run: usize) -> Result<Sample> {
+    let request_id = format!("bench-{}-{run}", subject.spec.name);
+    let arn = format!(
+        "arn:aws:lambda:us-east-1:123456789012:function:{}",
+        subject.spec.physical_name(BENCH_STAGE)
+    );
+    let mut answer = api.invoke(&request_id, &arn, &subject.fixture.event);
+    let log_path = subject.log_path();
+    let log =
+        File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
+    let task_root = subject.binary.parent().unwrap_or(Path::new("."));
+    let mut command = Command::new(&subject.binary);
+    command
+        .current_dir(task_root)
+        .env_clear()
+        .envs(subject.env.iter().map(|(key, value)| (key, value)))
+        .env("LAMBDA_TASK_ROOT", task_root)
+        .env("LAMBDA_RUNTIME_DIR", task_root)
+        .env("AWS_LAMBDA_RUNTIME_API", api.host())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {}", subject.binary.display()))?;
+    let answered = wait_for_answer(&mut child, &mut answer, started).await;
+    // Lambda would freeze the process now, waiting for the next event; the bench ends it.
+    let _ = child.kill();
+    let _ = child.wait();
+    let reply = answered.map_err(|err| err.context(log_tail(&log_path)))?;
+    if reply.kind == ReplyKind::InitError {
+        bail!("init error: {}{}", reply.error_text(), log_tail(&log_path));
+    }
+    Ok(Sample {
+        init: reply
+            .polled
+            .map(|polled| polled.saturating_duration_since(started)),
+        total: reply.at.saturating_duration_since(started),
+        reply,
+    })
+}
+
+async fn wait_for_answer(
+    child: &mut Child,
+    answer: &mut oneshot::Receiver<Reply>,
+    started: Instant,
+) -> Result<Reply> {
+    loop {
+        tokio::select! {
+            biased;
+            reply = &mut *answer => return reply.context("the runtime API stopped before the function answered"),
+            () = tokio::time::sleep(EXIT_POLL) => {
+                if let Some(status) = child.try_wait()? {
+                    bail!("the function exited ({status}) without answering its event");
+                }
+                if started.elapsed() > ANSWER_TIMEOUT {
+                    bail!("the function did not answer within {}s", ANSWER_TIMEOUT.as_secs());
+                }
+            }
+        }
+    }
+}
+
+/// The last lines the function printed, to explain a failure.
+fn log_tail(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return format!("(it printed nothing; log: {})", path.display());
+    }
+    let tail = lines[lines.len().saturating_sub(8)..].join("\n");
+    format!("the end of its output ({}):\n{tail}", path.display())
+}
+
+// ---------------------------------------------------------------------------------------------
+// panic = "abort" or "unwind"
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PanicStrategy {
+    Abort,
+    Unwind,
+}
+
+impl PanicStrategy {
+    fn as_str(self) -> &'static str {
+        match self {
+            PanicStrategy::Abort => "abort",
+            PanicStrategy::Unwind => "unwind",
+        }
+    }
+
+    fn other(self) -> PanicStrategy {
+        match self {
+            PanicStrategy::Abort => PanicStrategy::Unwind,
+            PanicStrategy::Unwind => PanicStrategy::Abort,
+        }
+    }
+}
+
+/// The strategy `cargo lambda build --release` builds with: the root manifest's
+/// `[profile.release] panic`, or `abort` when it sets none, because cargo-lambda then adds
+/// `--config profile.release.panic="abort"` (its "release optimizations"; checked for 1.9.2).
+fn release_panic_strategy(manifest: &str) -> PanicStrategy {
+    let mut in_release = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_release = line == "[profile.release]";
+            continue;
+        }
+        if !in_release {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=')
+            && key.trim() == "panic"
+        {
+            let value = value
+                .split('#')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches(['"', '\'']);
+            return if value == "unwind" {
+                PanicStrategy::Unwind
+            } else {
+                PanicStrategy::Abort
+            };
+        }
+    }
+    PanicStrategy::Abort
+}
+
+fn production_panic_strategy() -> Result<PanicStrategy> {
+    let path = tools::workspace_root().join("Cargo.toml");
+    let manifest =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(release_panic_strategy(&manifest))
+}
+
+/// One build of the probe function.
+struct Variant {
+    strategy: PanicStrategy,
+    zip: u64,
+    binary: u64,
+    subject: Subject,
+}
+
+/// Builds the probe with the strategy the release build does not use, cold-starts both builds
+/// interleaved, and reports sizes and cold starts of each, abort first.
+async fn compare_panic_strategies(
+    api: &RuntimeApi,
+    stage: &Stage,
+    built: Variant,
+    runs: usize,
+) -> Result<Vec<Row>> {
+    let strategy = built.strategy.other();
+    let zip = build_with_panic(stage, PANIC_PROBE, strategy)?;
+    let dir = bench_dir()
+        .join(format!("panic-{}", strategy.as_str()))
+        .join(PANIC_PROBE);
+    let (binary_path, binary) = unpack_bootstrap(&zip, &dir)?;
+    // Sized as `cargo xtask build` packs its zips, so both sides are compared alike.
+    let zip_size = build::reproducible_zip(&fs::read(&zip)?)?.len() as u64;
+    let subject = Subject {
+        binary: binary_path,
+        ..built.subject.clone()
+    };
+    let other = Variant {
+        strategy,
+        zip: zip_size,
+        binary,
+        subject,
+    };
+
+    ui::info(format!(
+        "{runs} cold starts each of {PANIC_PROBE} with panic=abort and panic=unwind"
+    ));
+    let mut variants = [built, other];
+    variants.sort_by_key(|variant| variant.strategy != PanicStrategy::Abort);
+    let subjects: Vec<Subject> = variants
+        .iter()
+        .map(|variant| variant.subject.clone())
+        .collect();
+    let measured = measure(api, &subjects, runs).await;
+    let release = production_panic_strategy()?;
+    let mut rows = Vec::new();
+    for (variant, measurement) in variants.iter().zip(&measured) {
+        let origin = if variant.strategy == release {
+            "what `cargo lambda build --release` builds now"
+        } else {
+            "built only for this comparison"
+        };
+        let what = format!("{PANIC_PROBE} panic={}", variant.strategy.as_str());
+        rows.push(Row::new(
+            format!("{what} zip ({origin})"),
+            megabytes(variant.zip),
+            "MB",
+        ));
+        rows.push(Row::new(
+            format!("{what} binary"),
+            megabytes(variant.binary),
+            "MB",
+        ));
+        let cold = measurement.row(&variant.subject, runs);
+        rows.push(Row {
+            name: cold.name.replacen(PANIC_PROBE, &what, 1),
+            ..cold
+        });
+    }
+    Ok(rows)
+}
+
+/// Builds one function with `strategy` in its own profile (`lambda-{strategy}`, inheriting
+/// release), so neither the release artifacts nor `target/lambda/` are touched; cached by cargo
+/// like any profile. Returns the zip.
+fn build_with_panic(stage: &Stage, function: &str, strategy: PanicStrategy) -> Result<PathBuf> {
+    let tools = tools::ensure()?;
+    let profile = format!("lambda-{}", strategy.as_str());
+    let lambda_dir = bench_dir().join(format!("build-{profile}"));
+    let started = Instant::now();
+    ui::step(format!(
+        "building {function} with panic={} (cargo lambda, profile {profile})",
+        strategy.as_str()
+    ));
+    // A custom profile skips cargo-lambda's release optimizations; besides the panic strategy
+    // the only one not already in the inherited profile is the target CPU, given here as
+    // cargo-lambda 1.9.2 gives it to `--release` builds.
+    let target_cpu = match stage.architecture {
+        Architecture::X86_64 => "haswell",
+        Architecture::Arm64 => "neoverse-n1",
+    };
+    let status = Command::new("cargo")
+        .current_dir(tools::workspace_root())
+        .env("PATH", tools.path_env())
+        .args([
+            "lambda",
+            "build",
+            "--output-format",
+            "zip",
+            "--profile",
+            &profile,
+        ])
+        .args([
+            "--config",
+            &format!("profile.{profile}.inherits=\"release\""),
+        ])
+        .args([
+            "--config",
+            &format!("profile.{profile}.panic=\"{}\"", strategy.as_str()),
+        ])
+        .args([
+            "--config",
+            &format!("build.rustflags=[\"-C\", \"target-cpu={target_cpu}\"]"),
+        ])
+        .arg(if stage.architecture == Architecture::Arm64 {
+            "--arm64"
+        } else {
+            "--x86-64"
+        })
+        .arg("--lambda-dir")
+        .arg(&lambda_dir)
+        .args(["--package", function])
+        .stdout(std::io::stderr())
+        .status()
+        .context("could not run `cargo lambda build`")?;
+    if !status.success() {
+        bail!(
+            "`cargo lambda build --profile {profile}` failed ({status}); see the compiler output above"
+        );
+    }
+    ui::done(format!("built in {}", ui::duration(started.elapsed())));
+    Ok(lambda_dir.join(function).join("bootstrap.zip"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Lambda Runtime API
+
+/// What the function posted for its invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReplyKind {
+    Response,
+    Error,
+    InitError,
+}
+
+#[derive(Debug, Clone)]
+struct Reply {
+    /// When the function first asked for its event: the end of its initialisation.
+    polled: Option<Instant>,
+    /// When the runtime API received the answer: the end of the cold start.
+    at: Instant,
+    kind: ReplyKind,
+    body: Bytes,
+}
+
+impl Reply {
+    /// `200` for an HTTP response, `ok` for another response, or the error's type.
+    fn summary(&self) -> String {
+        match self.kind {
+            ReplyKind::Response => {
+                let body: Value = serde_json::from_slice(&self.body).unwrap_or_default();
+                match body.get("statusCode").and_then(Value::as_u64) {
+                    Some(status) => status.to_string(),
+                    None => "ok".to_owned(),
+                }
+            }
+            ReplyKind::Error | ReplyKind::InitError => format!("error {}", self.error_text()),
+        }
+    }
+
+    /// `errorType: errorMessage` from an error post, short enough for a row name: the type
+    /// without its module path, the message's last clause on one line.
+    fn error_text(&self) -> String {
+        let body: Value = serde_json::from_slice(&self.body).unwrap_or_default();
+        let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
+        let kind = field("errorType").rsplit("::").next().unwrap_or_default();
+        let message = field("errorMessage").lines().next().unwrap_or_default();
+        let message: String = message
+            .rsplit(": ")
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(80)
+            .collect();
+        format!("{kind}: {message}")
+    }
+}
+
+/// A minimal Lambda Runtime API on 127.0.0.1: it hands out the queued event once and delivers the
+/// function's answer to whoever queued it. Later polls for the next event wait forever, as a
+/// frozen Lambda sandbox would.
+struct RuntimeApi {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Shared {
+    queued: Mutex<Option<Queued>>,
+    /// When the queued event was handed out.
+    polled: Mutex<Option<Instant>>,
+    waiting: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
+}
+
+struct Queued {
+    request_id: String,
+    function_arn: String,
+    event: Vec<u8>,
+}
+
+const API_PREFIX: &str = "/2018-06-01/runtime";
+
+impl RuntimeApi {
+    async fn start() -> Result<RuntimeApi> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("cannot listen on 127.0.0.1 for the Lambda Runtime API")?;
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared::default());
+        let app = Router::new()
+            .route(
+                &format!("{API_PREFIX}/invocation/next"),
+                get(next_invocation),
+            )
+            .route(
+                &format!("{API_PREFIX}/invocation/{{id}}/response"),
+                post(invocation_response),
+            )
+            .route(
+                &format!("{API_PREFIX}/invocation/{{id}}/error"),
+                post(invocation_error),
+            )
+            .route(&format!("{API_PREFIX}/init/error"), post(init_error))
+            .with_state(Arc::clone(&shared));
+        let server = tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::warn!(%err, "the Lambda Runtime API stopped");
+            }
+        });
+        Ok(RuntimeApi {
+            address,
+            shared,
+            server,
+        })
+    }
+
+    /// `127.0.0.1:{port}`: the value of `AWS_LAMBDA_RUNTIME_API`.
+    fn host(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// Queues `event` as the next invocation; the receiver gets the function's answer.
+    fn invoke(
+        &self,
+        request_id: &str,
+        function_arn: &str,
+        event: &Value,
+    ) -> oneshot::Receiver<Reply> {
+        let (sender, receiver) = oneshot::channel();
+        *lock(&self.shared.waiting) = Some((request_id.to_owned(), sender));
+        *lock(&self.shared.polled) = None;
+        *lock(&self.shared.queued) = Some(Queued {
+            request_id: request_id.to_owned(),
+            function_arn: function_arn.to_owned(),
+            event: event.to_string().into_bytes(),
+        });
+        receiver
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Delivers an answer for `request_id` (any pending one for an init error).
+    fn answer(&self, request_id: Option<&str>, kind: ReplyKind, body: Bytes) -> StatusCode {
+        let at = Instant::now();
+        let mut waiting = lock(&self.waiting);
+        let matches = match (&*waiting, request_id) {
+            (Some((pending, _)), Some(id)) => pending == id,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if !matches {
+            return StatusCode::BAD_REQUEST;
+        }
+        if let Some((_, sender)) = waiting.take() {
+            let polled = lock(&self.polled).take();
+            let _ = sender.send(Reply {
+                polled,
+                at,
+                kind,
+                body,
+            });
+        }
+        StatusCode::ACCEPTED
+    }
+}
+
+async fn next_invocation(State(shared): State<Arc<Shared>>) -> Response {
+    let polled = Instant::now();
+    let queued = lock(&shared.queued).take();
+    let Some(queued) = queued else {
+        return std::future::pending().await;
+    };
+    *lock(&shared.polled) = Some(polled);
+    let deadline = SystemTime::now() + ANSWER_TIMEOUT;
+    let deadline_ms = deadline
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let headers = [
+        ("lambda-runtime-aws-request-id", queued.request_id),
+        ("lambda-runtime-deadline-ms", deadline_ms.to_string()),
+        ("lambda-runtime-invoked-function-arn", queued.function_arn),
+        (
+            "lambda-runtime-trace-id",
+            "Root=1-6745a000-000000000000000000000000;Sampled=0".to_owned(),
+        ),
+        ("content-type", "application/json".to_owned()),
+    ];
+    (headers, queued.event).into_response()
+}
+
+async fn invocation_response(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> StatusCode {
+    shared.answer(Some(&id), ReplyKind::Response, body)
+}
+
+async fn invocation_error(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> StatusCode {
+    shared.answer(Some(&id), ReplyKind::Error, body)
+}
+
+async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
+    shared.answer(None, ReplyKind::InitError, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_lambda_builds_abort_unless_the_manifest_says_otherwise() {
+        let unset = "[profile.release]\nlto = \"fat\"\n\n[profile.dev]\npanic = \"unwind\"\n";
+        assert_eq!(release_panic_strategy(unset), PanicStrategy::Abort);
+        let unwind = "[profile.release]\nlto = \"fat\"\npanic = \"unwind\" # keep catch_unwind\n";
+        assert_eq!(release_panic_strategy(unwind), PanicStrategy::Unwind);
+        assert_eq!(
+            release_panic_strategy("[profile.release]\npanic = 'abort'\n"),
+            PanicStrategy::Abort
+        );
+    }
+
+    #[test]
+    fn http_fixtures_carry_route_query_path_and_caller() {
+        let event = fixture("jobs").event;
+        assert_eq!(event["routeKey"], "GET /api/v1/jobs/{id}");
+        assert_eq!(
+            event["pathParameters"]["id"].as_str().map(str::len),
+            Some(65)
+        );
+        assert_eq!(
+            event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"],
+            BENCH_USER
+        );
+        let event = fixture("weather").event;
+        assert_eq!(
+            event["queryStringParameters"],
+            json!({ "lat": "91", "lon": "0" })
+        );
+        let event = fixture("health").event;
+        assert!(
+            event["requestContext"].get("authorizer").is_none(),
+            "health is public"
+        );
+    }
+
+    async fn post(client: &reqwest::Client, url: String, body: &str) -> StatusCode {
+        client
+            .post(url)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    #[tokio::test]
+    async fn the_runtime_api_hands_out_the_event_once_and_delivers_the_answer() {
+        let api = RuntimeApi::start().await.unwrap();
+        let base = format!("http://{}{API_PREFIX}", api.host());
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let mut answer = api.invoke(
+            "req-1",
+            "arn:aws:lambda:us-east-1:1:function:f",
+            &json!({ "a": 1 }),
+        );
+
+        let next = client
+            .get(format!("{base}/invocation/next"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(next.headers()["lambda-runtime-aws-request-id"], "req-1");
+        assert_eq!(
+            next.headers()["lambda-runtime-invoked-function-arn"],
+            "arn:aws:lambda:us-east-1:1:function:f"
+        );
+        let deadline: u128 = next.headers()["lambda-runtime-deadline-ms"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            deadline
+                > SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis()
+        );
+        assert_eq!(next.json::<Value>().await.unwrap(), json!({ "a": 1 }));
+
+        let second = client
+            .get(format!("{base}/invocation/next"))
+            .timeout(Duration::from_millis(200))
+            .send()
+            .await;
+        assert!(
+            second.is_err(),
+            "the second poll waits, as a frozen sandbox would"
+        );
+
+        let status = post(&client, format!("{base}/invocation/other/response"), "{}").await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "an answer for another request is refused"
+        );
+        assert!(answer.try_recv().is_err());
+        let body = r#"{"statusCode":404,"body":"{}"}"#;
+        assert_eq!(
+            post(&client, format!("{base}/invocation/req-1/response"), body).await,
+            StatusCode::ACCEPTED
+        );
+        let reply = answer.await.unwrap();
+        assert_eq!(
+            (reply.kind, reply.summary()),
+            (ReplyKind::Response, "404".to_owned())
+        );
+        let polled = reply.polled.expect("the poll for the event is timed");
+        assert!(polled <= reply.at);
+    }
+
+    #[tokio::test]
+    async fn errors_and_init_errors_are_answers_too() {
+        let api = RuntimeApi::start().await.unwrap();
+        let base = format!("http://{}{API_PREFIX}", api.host());
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let error = r#"{"errorType":"Missing","errorMessage":"environment variable USERS_TABLE is not set"}"#;
+
+        let answer = api.invoke("req-2", "arn", &json!({}));
+        post(&client, format!("{base}/invocation/req-2/error"), error).await;
+        let reply = answer.await.unwrap();
+        assert_eq!(reply.kind, ReplyKind::Error);
+        assert_eq!(
+            reply.summary(),
+            "error Missing: environment variable USERS_TABLE is not set"
+        );
+
+        let answer = api.invoke("req-3", "arn", &json!({}));
+        post(&client, format!("{base}/init/error"), error).await;
+        let reply = answer.await.unwrap();
+        assert_eq!(reply.kind, ReplyKind::InitError);
+        assert!(
+            reply.polled.is_none(),
+            "it failed before asking for its event"
+        );
+
+        let answer = api.invoke("req-4", "arn", &json!({}));
+        let nested = json!({
+            "errorType": "&lambda_runtime::deserializer::DeserializeError",
+            "errorMessage": "failed to deserialize the incoming data into the function's payload \
+                             type: missing field `Records` at line 1 column 467\n",
+        });
+        post(
+            &client,
+            format!("{base}/invocation/req-4/error"),
+            &nested.to_string(),
+        )
+        .await;
+        assert_eq!(
+            answer.await.unwrap().summary(),
+            "error DeserializeError: missing field `Records` at line 1 column 467",
+            "short enough for a row name"
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! The command line: every `cargo xtask` command and flag, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    about = "Build, test and ship Mumble"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Show debug logs
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the CloudFormation templates of a stage, one YAML file per stack
+    Synth(Synth),
+    /// Write the OpenAPI 3.1 document of the HTTP API
+    Openapi(Openapi),
+    /// Run the local AWS API emulator in the foreground on 127.0.0.1
+    Emulator(Emulator),
+    /// Run every check: format, lint, tests (with the emulator), template lint
+    Test(Test),
+    /// Run the benchmarks and print (and save) a table of results
+    Bench(Bench),
+    /// Build every Lambda as a content-addressed zip
+    Build(Build),
+    /// Deploy a stage: artifacts, stacks, site, CDN invalidation
+    Deploy(Deploy),
+    /// Show what `deploy` would change, changing nothing
+    Diff(Diff),
+    /// Invalidate paths in a stage's CloudFront distribution
+    Invalidate(Invalidate),
+    /// Print the outputs of a stage's stacks
+    Outputs(Outputs),
+    /// Delete a stage's stacks (refused for protected stages)
+    Destroy(Destroy),
+    /// Continue a rollback for a stack stuck in UPDATE_ROLLBACK_FAILED
+    Recover(Recover),
+    /// Run the whole of Mumble on this machine at http://127.0.0.1:3000
+    Dev(Dev),
+}
+
+/// Where and as whom to talk to AWS; flattened into every command that does.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// AWS named profile (default: the standard credential chain)
+    #[arg(long, env = "AWS_PROFILE", global = true)]
+    pub profile: Option<String>,
+    /// AWS region (default: the stage's region)
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+}
+
+/// Which stage a command works on.
+#[derive(Debug, Clone, Args)]
+pub struct StageArg {
+    /// Stage name: local, dev, staging, prod, or a personal stage (inherits dev)
+    #[arg(long, short = 's', env = "MUMBLE_STAGE")]
+    pub stage: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text
+    #[default]
+    Text,
+    /// JSON on stdout, nothing else on stdout
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct Synth {
+    #[command(flatten)]
+    pub stage: StageArg,
+    /// Directory for the templates (default: target/synth/{stage})
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Openapi {
+    /// File to write (default: stdout)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Emulator {
+    /// Port on 127.0.0.1 (0: any free port)
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct Test {
+    /// Skip the browser test (it needs Chromium)
+    #[arg(long)]
+    pub no_browser: bool,
+    /// After a failed step, run the remaining steps that do not depend on it
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Only run tests whose names match these filters (passed to cargo nextest)
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// How many runs to take the median of
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// Where to write the results as JSON (default: target/bench.json)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Only run the benchmarks whose names contain these words
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Build {
+    /// Stage whose Lambda architecture to build for (default: dev)
+    #[arg(long, short = 's', env = "MUMBLE_STAGE", default_value = "dev")]
+    pub stage: String,
+    /// Build only these functions (default: all)
+    #[arg(long, value_name = "NAME")]
+    pub function: Vec<String>,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+/// What a deploy ships: the Lambda artifacts and the static site.
+#[derive(Debug, Clone, Args)]
+pub struct Sources {
+    /// Use the artifacts already built instead of building
+    #[arg(long)]
+    pub no_build: bool,
+    /// Folder holding `{function}/bootstrap.zip` (default: target/lambda; implies --no-build)
+    #[arg(long, env = "MUMBLE_ARTIFACTS_DIR", value_name = "DIR")]
+    pub artifacts_dir: Option<PathBuf>,
+    /// The static site folder (default: site/)
+    #[arg(long, env = "MUMBLE_SITE_DIR", value_name = "DIR")]
+    pub site: Option<PathBuf>,
+    /// Deploy the templates in DIR (as written, and perhaps reviewed, by `synth --out DIR`)
+    /// instead of synthesizing them
+    #[arg(long, env = "MUMBLE_TEMPLATES_DIR", value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Deploy {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Do not ask for confirmation (required without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow replacing a table, bucket or user pool in a protected stage
+    #[arg(long)]
+    pub allow_replacement: bool,
+    #[command(flatten)]
+    pub sources: Sources,
+    /// Give up waiting for one stack after this many minutes
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub timeout: u64,
+    /// Wait for the CloudFront invalidation to complete
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Diff {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub sources: Sources,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Invalidate {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Paths to invalidate (default: /*)
+    #[arg(long, num_args = 1..)]
+    pub paths: Vec<String>,
+    /// Wait until the invalidation completes
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Outputs {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Destroy {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Confirm without a prompt by repeating the stage name (for scripts)
+    #[arg(long, value_name = "STAGE")]
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Recover {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct Dev {
+    /// Port of the local gateway on 127.0.0.1
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Open the app in a browser once it is up
+    #[arg(long)]
+    pub open: bool,
+    /// Rebuild and restart when Rust code changes
+    #[arg(long)]
+    pub watch: bool,
+    /// Wipe the local data folder first
+    #[arg(long)]
+    pub reset: bool,
+    /// Folder keeping the local data between runs (default: .mumble in the workspace)
+    #[arg(long, env = "MUMBLE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Port of the AWS API emulator on 127.0.0.1 (the same on every run: the saved data replays to it)
+    #[arg(long, default_value_t = 4566)]
+    pub emulator_port: u16,
+}

@@ -1,0 +1,793 @@
+//! `cargo xtask deploy` and `cargo xtask diff`: artifacts, stacks, site, CDN — in that order.
+
+pub mod bench;
+pub mod changeset;
+pub mod events;
+pub mod plan;
+pub mod stack;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use aws_config::SdkConfig;
+use aws_sdk_cloudformation::types::{ChangeSetType, Parameter};
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use stacks::{Part, Stage};
+
+use crate::build::{self, Artifact};
+use crate::cli::{AwsArgs, Deploy, OutputFormat, Sources};
+use crate::outputs::StageOutputs;
+use crate::site_sync::{self, SiteFile};
+use crate::{aws, cdn, tools, ui};
+use changeset::{Changes, Prepared, TemplateSource};
+use plan::{ArtifactsPlan, Plan, Report, StackAction, StackPlan, StackResult};
+
+/// How many artifacts upload at once (each is a few MB).
+const PARALLEL_ARTIFACT_UPLOADS: usize = 4;
+
+/// Everything a deploy needs, checked before any side effect.
+struct Target {
+    stage: Stage,
+    config: SdkConfig,
+    stacks: Vec<StackSource>,
+    artifacts: Vec<Artifact>,
+    site_dir: PathBuf,
+}
+
+impl Target {
+    /// Resolves the stage, checks the account, builds (or finds) the artifacts, synthesizes.
+    async fn prepare(stage: &str, aws_args: &AwsArgs, sources: &Sources) -> Result<Target> {
+        let stage = crate::stage::resolve(stage)?;
+        let site_dir = sources
+            .site
+            .clone()
+            .unwrap_or_else(|| tools::workspace_root().join("site"));
+        if !site_dir.join("index.html").is_file() {
+            bail!(
+                "{} has no index.html; point `--site DIR` (or MUMBLE_SITE_DIR) at the site folder",
+                site_dir.display()
+            );
+        }
+        let config = aws::sdk_config(aws_args, &stage.region).await;
+        aws::check_account(&config, &stage.name, stage.account_id.as_deref()).await?;
+        let functions: Vec<&str> = stacks::FUNCTIONS
+            .iter()
+            .map(|function| function.name)
+            .collect();
+        let artifacts = match &sources.artifacts_dir {
+            Some(dir) => build::collect(dir, &functions)?,
+            None if sources.no_build => {
+                build::collect(&build::default_artifacts_dir(), &functions)?
+            }
+            None => build::build(&stage, &functions)?.artifacts,
+        };
+        let stacks = stack_sources(&stage, sources.templates.as_deref())?;
+        Ok(Target {
+            stage,
+            config,
+            stacks,
+            artifacts,
+            site_dir,
+        })
+    }
+
+    fn cfn(&self, stack: &StackSource) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&stack::config_for(
+            &self.config,
+            &self.stage,
+            &stack.region,
+        ))
+    }
+}
+
+impl Deploy {
+    pub async fn run(self) -> Result<()> {
+        if !self.yes && !self.dry_run && !ui::can_prompt() {
+            bail!(
+                "deploy asks for confirmation, and there is no terminal to ask on; \
+                 pass `--yes` to deploy without asking (CI), or `--dry-run` to only see the plan"
+            );
+        }
+        let target = Target::prepare(&self.stage.stage, &self.aws, &self.sources).await?;
+        if self.dry_run {
+            let plan = plan(&target).await?;
+            return print(&plan, self.output);
+        }
+        let report = deploy(&target, &self).await?;
+        print(&report, self.output)
+    }
+}
+
+/// The plan of a deploy, without deploying: what `cargo xtask diff` shows.
+pub async fn plan_only(stage: &str, aws_args: &AwsArgs, sources: &Sources) -> Result<Plan> {
+    let target = Target::prepare(stage, aws_args, sources).await?;
+    plan(&target).await
+}
+
+pub fn print<T: Serialize + std::fmt::Display>(value: &T, output: OutputFormat) -> Result<()> {
+    match output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        OutputFormat::Text => print!("{value}"),
+    }
+    Ok(())
+}
+
+/// Steps 2–9: bootstrap, artifacts, stacks, site config, site sync, invalidation, report.
+async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
+    let started = Instant::now();
+    let stage = &target.stage;
+    ui::step(format!(
+        "deploying stage {} to {}",
+        stage.name, stage.region
+    ));
+    let mut outputs = StageOutputs::default();
+    let mut stacks = Vec::new();
+    let mut artifacts_uploaded = Vec::new();
+    for synth in &target.stacks {
+        let result = deploy_stack(target, synth, &outputs, flags).await?;
+        let cfn = target.cfn(synth);
+        let found = stack::describe(&cfn, &synth.name)
+            .await?
+            .context("the stack vanished after its deploy")?;
+        if stage.protected && !found.enable_termination_protection().unwrap_or(false) {
+            cfn.update_termination_protection()
+                .stack_name(&synth.name)
+                .enable_termination_protection(true)
+                .send()
+                .await
+                .map_err(aws::sdk_error)
+                .with_context(|| {
+                    format!("cannot turn on termination protection for {}", synth.name)
+                })?;
+            ui::info(format!("termination protection on for {}", synth.name));
+        }
+        outputs
+            .stacks
+            .insert(synth.name.clone(), stack::outputs_of(&found));
+        stacks.push(result);
+        if synth.part == Part::Bootstrap {
+            let bucket = outputs.require(stage, "ArtifactsBucketName")?;
+            artifacts_uploaded =
+                upload_artifacts(&target.config, &bucket, &target.artifacts).await?;
+        }
+    }
+
+    ui::step("syncing the site");
+    let s3 = aws_sdk_s3::Client::new(&target.config);
+    let bucket = outputs.require(stage, "SiteBucketName")?;
+    let files = site_sync::local_files(&target.site_dir, vec![site_config(target, &outputs)?])?;
+    let remote = site_sync::remote_etags(&s3, &bucket).await?;
+    let site = site_sync::plan(&files, &remote);
+    site_sync::apply(&s3, &bucket, &files, &site).await?;
+    ui::info(format!(
+        "{} uploaded, {} deleted, {} unchanged",
+        site.upload.len(),
+        site.delete.len(),
+        site.unchanged
+    ));
+
+    let paths = cdn::invalidation_paths(site.upload.iter().chain(&site.delete));
+    let invalidation = if paths.is_empty() {
+        None
+    } else {
+        ui::step("invalidating the CDN");
+        let distribution_id = outputs.require(stage, "DistributionId")?;
+        let cloudfront = aws_sdk_cloudfront::Client::new(&target.config);
+        Some(cdn::invalidate(&cloudfront, &distribution_id, &paths, flags.wait).await?)
+    };
+
+    let report = Report {
+        stage: stage.name.clone(),
+        site_url: outputs.get("SiteUrl").map(str::to_owned),
+        api_url: outputs.get("HttpApiUrl").map(str::to_owned),
+        artifacts_uploaded,
+        stacks,
+        site,
+        invalidation,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    ui::done(format!(
+        "stage {} deployed in {}",
+        stage.name,
+        ui::duration(started.elapsed())
+    ));
+    Ok(report)
+}
+
+/// One stack to deploy: its template as text (what CloudFormation gets) and as a document (to
+/// read its parameters and resources).
+struct StackSource {
+    name: String,
+    part: Part,
+    region: String,
+    body: String,
+    document: serde_json::Value,
+}
+
+/// The stage's stacks in deploy order: synthesized, or read from `{dir}/{stack}.yaml`.
+fn stack_sources(
+    stage: &Stage,
+    templates_dir: Option<&std::path::Path>,
+) -> Result<Vec<StackSource>> {
+    stacks::synth(stage)
+        .into_iter()
+        .map(|synth| {
+            let body = match templates_dir {
+                None => synth.template.to_yaml(),
+                Some(dir) => {
+                    let path = dir.join(format!("{}.yaml", synth.name));
+                    std::fs::read_to_string(&path).with_context(|| {
+                        format!(
+                            "cannot read {}; write the templates with `cargo xtask synth --stage {} --out {}`",
+                            path.display(),
+                            stage.name,
+                            dir.display()
+                        )
+                    })?
+                }
+            };
+            let document: serde_json::Value = serde_norway::from_str(&body)
+                .with_context(|| format!("the template of {} is not valid YAML", synth.name))?;
+            Ok(StackSource { name: synth.name, part: synth.part, region: synth.region, body, document })
+        })
+        .collect()
+}
+
+/// How a stack's change set is created, decided from the stack's current state.
+enum Start {
+    Create,
+    Update,
+    /// A failed first create left the stack in ROLLBACK_COMPLETE; it can only be deleted.
+    DeleteThenCreate {
+        stack_id: String,
+    },
+}
+
+fn start_for(
+    name: &str,
+    stage: &Stage,
+    found: Option<&aws_sdk_cloudformation::types::Stack>,
+) -> Result<Start> {
+    let Some(found) = found else {
+        return Ok(Start::Create);
+    };
+    let status = stack::status_of(found);
+    match status.as_str() {
+        "REVIEW_IN_PROGRESS" => Ok(Start::Create),
+        "ROLLBACK_COMPLETE" => Ok(Start::DeleteThenCreate {
+            stack_id: found.stack_id().unwrap_or(name).to_owned(),
+        }),
+        "UPDATE_ROLLBACK_FAILED" => bail!(
+            "stack {name} is in UPDATE_ROLLBACK_FAILED: CloudFormation could not roll back its last update; \
+             run `cargo xtask recover --stage {}`, then deploy again",
+            stage.name
+        ),
+        "ROLLBACK_FAILED" | "DELETE_FAILED" => bail!(
+            "stack {name} is in {status} and cannot be updated; delete it (`cargo xtask destroy --stage {}`, \
+             or in the CloudFormation console) and deploy again",
+            stage.name
+        ),
+        busy if stack::is_in_progress(busy) => {
+            bail!("stack {name} is busy ({busy}); wait until it finishes, then deploy again")
+        }
+        _ => Ok(Start::Update),
+    }
+}
+
+/// Step 4 and 5 for one stack: change set, diff, confirmation, execution, events, failures.
+async fn deploy_stack(
+    target: &Target,
+    synth: &StackSource,
+    outputs: &StageOutputs,
+    flags: &Deploy,
+) -> Result<StackResult> {
+    let stage = &target.stage;
+    let cfn = target.cfn(synth);
+    let found = stack::describe(&cfn, &synth.name).await?;
+    let start = start_for(&synth.name, stage, found.as_ref())?;
+    let kind = match start {
+        Start::Create => ChangeSetType::Create,
+        Start::Update => ChangeSetType::Update,
+        Start::DeleteThenCreate { stack_id } => {
+            ui::warn(format!(
+                "stack {} is in ROLLBACK_COMPLETE after a failed first create; deleting it to create it again",
+                synth.name
+            ));
+            let seen = events::seen_events(&cfn, &stack_id).await?;
+            cfn.delete_stack()
+                .stack_name(&stack_id)
+                .send()
+                .await
+                .map_err(aws::sdk_error)
+                .with_context(|| format!("cannot delete stack {}", synth.name))?;
+            let outcome =
+                events::follow(&cfn, &stack_id, &synth.name, seen, timeout(flags)).await?;
+            if outcome.status != "DELETE_COMPLETE" {
+                bail!(
+                    "stack {} could not be deleted ({}); delete it in the CloudFormation console",
+                    synth.name,
+                    outcome.status
+                );
+            }
+            ChangeSetType::Create
+        }
+    };
+    let template = template_source(target, synth, outputs).await?;
+    let parameters = parameters(synth, outputs, &target.artifacts)?;
+    // Change sets run as the stage's CloudFormation role once the bootstrap stack made one (the
+    // bootstrap stack itself reads it from its own outputs): a CI deploy role may only hand over
+    // that role.
+    let own_outputs = found.as_ref().map(stack::outputs_of).unwrap_or_default();
+    let role = outputs
+        .get("CloudFormationRoleArn")
+        .or_else(|| own_outputs.get("CloudFormationRoleArn").map(String::as_str));
+    let (id, stack_id, changes) =
+        match changeset::create(&cfn, &synth.name, kind.clone(), &template, parameters, role)
+            .await?
+        {
+            Prepared::NoChanges => {
+                ui::info(format!("{}: no changes", synth.name));
+                return Ok(StackResult {
+                    name: synth.name.clone(),
+                    action: StackAction::Unchanged,
+                    changes: Changes::default(),
+                });
+            }
+            Prepared::Ready {
+                id,
+                stack_id,
+                changes,
+            } => (id, stack_id, changes),
+        };
+    let action = if kind == ChangeSetType::Create {
+        StackAction::Create
+    } else {
+        StackAction::Update
+    };
+    ui::step(format!(
+        "{} {}",
+        if action == StackAction::Create {
+            "create"
+        } else {
+            "update"
+        },
+        synth.name
+    ));
+    eprint!("{changes}");
+    if let Err(error) = changeset::check_replacements(
+        &synth.name,
+        &changes,
+        stage.protected,
+        flags.allow_replacement,
+    ) {
+        changeset::delete(&cfn, &id, &stack_id).await.ok();
+        return Err(error);
+    }
+    if !flags.yes && !confirm(&format!("deploy these changes to {}?", synth.name))? {
+        changeset::delete(&cfn, &id, &stack_id).await.ok();
+        bail!("deploy cancelled; nothing was changed in {}", synth.name);
+    }
+    let seen = events::seen_events(&cfn, &stack_id).await?;
+    let executed = changeset::execute(&cfn, &id, &stack_id).await;
+    let outcome = events::follow(&cfn, &stack_id, &synth.name, seen, timeout(flags)).await?;
+    if let Err(error) = &executed {
+        ui::error(format!(
+            "CloudFormation refused to execute the change set of {}: {error:#}",
+            synth.name
+        ));
+    }
+    let succeeded = matches!(
+        outcome.status.as_str(),
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE"
+    ) && executed.is_ok();
+    if !succeeded {
+        for failure in &outcome.failures {
+            ui::error(failure);
+        }
+        let mut reasons: Vec<String> = outcome.failures.iter().map(ToString::to_string).collect();
+        if let Err(error) = executed {
+            reasons.push(format!("{error:#}"));
+        }
+        let next = match outcome.status.as_str() {
+            "ROLLBACK_COMPLETE" => "the next deploy deletes the rolled-back stack and creates it again; fix the cause first".to_owned(),
+            "UPDATE_ROLLBACK_COMPLETE" => "the stack is back to its previous state; fix the cause and deploy again".to_owned(),
+            "UPDATE_ROLLBACK_FAILED" => format!("run `cargo xtask recover --stage {}`, then deploy again", stage.name),
+            _ => "see the events above, fix the cause and deploy again".to_owned(),
+        };
+        bail!(
+            "stack {} failed ({}): {}; {next}",
+            synth.name,
+            outcome.status,
+            reasons.join("; ")
+        );
+    }
+    Ok(StackResult {
+        name: synth.name.clone(),
+        action,
+        changes,
+    })
+}
+
+fn timeout(flags: &Deploy) -> Duration {
+    Duration::from_secs(flags.timeout.max(1) * 60)
+}
+
+/// Asks on the terminal; only `y` or `yes` goes on.
+fn confirm(question: &str) -> Result<bool> {
+    eprint!("{} [y/N] ", ui::bold(question));
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// The template inline, or uploaded to the artifacts bucket when it is over CloudFormation's
+/// inline limit.
+async fn template_source(
+    target: &Target,
+    synth: &StackSource,
+    outputs: &StageOutputs,
+) -> Result<TemplateSource> {
+    let body = synth.body.clone();
+    if body.len() <= changeset::INLINE_TEMPLATE_LIMIT {
+        return Ok(TemplateSource::Body(body));
+    }
+    let bucket = outputs.require(&target.stage, "ArtifactsBucketName")?;
+    let key = format!(
+        "templates/{}/{}.yaml",
+        synth.name,
+        hex::encode(Sha256::digest(body.as_bytes()))
+    );
+    let config = stack::config_for(&target.config, &target.stage, &target.stage.region);
+    aws_sdk_s3::Client::new(&config)
+        .put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .content_type("application/yaml")
+        .body(body.into_bytes().into())
+        .send()
+        .await
+        .map_err(aws::sdk_error)
+        .with_context(|| format!("cannot upload the template of {} to {bucket}", synth.name))?;
+    let region = aws::region(&config);
+    Ok(TemplateSource::Url(format!(
+        "https://{bucket}.s3.{region}.amazonaws.com/{key}"
+    )))
+}
+
+/// The stack's parameters, filled from earlier stacks' outputs and the artifact keys.
+fn parameters(
+    synth: &StackSource,
+    outputs: &StageOutputs,
+    artifacts: &[Artifact],
+) -> Result<Vec<Parameter>> {
+    let mut filled = Vec::new();
+    let declared = synth.document["Parameters"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for (name, declared) in &declared {
+        let value = match name.as_str() {
+            "ArtifactsBucket" => outputs.get("ArtifactsBucketName").map(str::to_owned),
+            "CertificateArn" => outputs.get("CertificateArn").map(str::to_owned),
+            _ => stacks::FUNCTIONS
+                .iter()
+                .find(|function| function.code_key_parameter() == *name)
+                .and_then(|function| {
+                    artifacts
+                        .iter()
+                        .find(|artifact| artifact.function == function.name)
+                })
+                .map(|artifact| artifact.key.clone()),
+        };
+        match value {
+            Some(value) => filled.push(
+                Parameter::builder()
+                    .parameter_key(name)
+                    .parameter_value(value)
+                    .build(),
+            ),
+            None if declared.get("Default").is_some() => {}
+            None => bail!(
+                "stack {} needs parameter {name}, and no earlier stack or artifact provides it",
+                synth.name
+            ),
+        }
+    }
+    Ok(filled)
+}
+
+/// Uploads the artifacts whose key is not in the bucket yet; returns the uploaded keys.
+async fn upload_artifacts(
+    config: &SdkConfig,
+    bucket: &str,
+    artifacts: &[Artifact],
+) -> Result<Vec<String>> {
+    let s3 = aws_sdk_s3::Client::new(config);
+    let missing = missing_artifacts(&s3, bucket, artifacts).await?;
+    if missing.is_empty() {
+        ui::info(format!(
+            "all {} artifacts are in {bucket} already",
+            artifacts.len()
+        ));
+        return Ok(Vec::new());
+    }
+    ui::step(format!(
+        "uploading {} artifact(s) to {bucket}",
+        missing.len()
+    ));
+    let bar = ui::progress(missing.len() as u64, "uploading artifacts");
+    futures::stream::iter(missing.iter())
+        .map(|artifact| {
+            let s3 = &s3;
+            let bar = bar.clone();
+            async move {
+                let body = aws_sdk_s3::primitives::ByteStream::from_path(&artifact.path)
+                    .await
+                    .with_context(|| format!("cannot read {}", artifact.path.display()))?;
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(&artifact.key)
+                    .content_type("application/zip")
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(aws::sdk_error)
+                    .with_context(|| format!("cannot upload {} to {bucket}", artifact.key))?;
+                bar.inc(1);
+                if !ui::is_interactive() {
+                    ui::info(format!(
+                        "uploaded {} ({})",
+                        artifact.key,
+                        build::size_text(artifact.size)
+                    ));
+                }
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(PARALLEL_ARTIFACT_UPLOADS)
+        .try_collect::<()>()
+        .await?;
+    bar.finish_and_clear();
+    Ok(missing
+        .into_iter()
+        .map(|artifact| artifact.key.clone())
+        .collect())
+}
+
+/// The artifacts whose key is not in the bucket (HeadObject each; a key never changes content).
+async fn missing_artifacts<'a>(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    artifacts: &'a [Artifact],
+) -> Result<Vec<&'a Artifact>> {
+    let present = futures::stream::iter(artifacts)
+        .map(|artifact| async move {
+            match s3
+                .head_object()
+                .bucket(bucket)
+                .key(&artifact.key)
+                .send()
+                .await
+            {
+                Ok(_) => Ok((artifact, true)),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|error| error.is_not_found()) =>
+                {
+                    Ok((artifact, false))
+                }
+                Err(error) => Err(anyhow::anyhow!(aws::describe_error(&error)))
+                    .with_context(|| format!("cannot check {} in {bucket}", artifact.key)),
+            }
+        })
+        .buffer_unordered(8)
+        .try_collect::<Vec<_>>()
+        .await?;
+    let mut missing: Vec<&Artifact> = present
+        .into_iter()
+        .filter(|(_, there)| !there)
+        .map(|(artifact, _)| artifact)
+        .collect();
+    missing.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(missing)
+}
+
+/// The site's runtime configuration, from the stacks' outputs (shape in the contracts).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SiteConfig {
+    stage: String,
+    region: String,
+    api_url: String,
+    web_socket_url: String,
+    user_pool_id: String,
+    user_pool_client_id: String,
+    cognito_endpoint: String,
+    /// `offline` makes the site ask for the words, since nothing transcribes the audio.
+    providers: &'static str,
+}
+
+fn site_config(target: &Target, outputs: &StageOutputs) -> Result<SiteFile> {
+    let stage = &target.stage;
+    let region = aws::region(&target.config);
+    let config = SiteConfig {
+        stage: stage.name.clone(),
+        api_url: outputs.require(stage, "HttpApiUrl")?,
+        web_socket_url: outputs.require(stage, "WebSocketUrl")?,
+        user_pool_id: outputs.require(stage, "UserPoolId")?,
+        user_pool_client_id: outputs.require(stage, "UserPoolClientId")?,
+        cognito_endpoint: aws::cognito_endpoint(&target.config, &region),
+        region,
+        providers: stage.providers.as_str(),
+    };
+    let body = serde_json::to_vec_pretty(&config)?;
+    Ok(SiteFile {
+        key: "config.json".to_owned(),
+        body: Arc::new(body),
+    })
+}
+
+/// The read-only plan: what `deploy` would upload, change and invalidate. Stacks that exist get
+/// a real change set (created, read, deleted) so replacements are exactly what CloudFormation
+/// would do; stacks that do not exist yet list their template's resources as additions.
+async fn plan(target: &Target) -> Result<Plan> {
+    let stage = &target.stage;
+    ui::step(format!("planning stage {} (read-only)", stage.name));
+    let current = crate::outputs::read(&target.config, stage).await?;
+
+    let artifacts = match current.get("ArtifactsBucketName") {
+        Some(bucket) => {
+            let s3 = aws_sdk_s3::Client::new(&target.config);
+            let missing = missing_artifacts(&s3, bucket, &target.artifacts).await?;
+            ArtifactsPlan {
+                present: target.artifacts.len() - missing.len(),
+                upload: missing
+                    .into_iter()
+                    .map(|artifact| artifact.key.clone())
+                    .collect(),
+            }
+        }
+        None => ArtifactsPlan {
+            upload: target
+                .artifacts
+                .iter()
+                .map(|artifact| artifact.key.clone())
+                .collect(),
+            present: 0,
+        },
+    };
+
+    let mut stacks = Vec::new();
+    for synth in &target.stacks {
+        stacks.push(plan_stack(target, synth, &current).await?);
+    }
+
+    let site_files = match site_config(target, &current) {
+        Ok(config) => vec![config],
+        // Before the app stack exists there is no config to compare; it will be new anyway.
+        Err(_) => vec![SiteFile {
+            key: "config.json".to_owned(),
+            body: Arc::new(Vec::new()),
+        }],
+    };
+    let files = site_sync::local_files(&target.site_dir, site_files)?;
+    let (site, invalidate) = match current.get("SiteBucketName") {
+        Some(bucket) => {
+            let remote =
+                site_sync::remote_etags(&aws_sdk_s3::Client::new(&target.config), bucket).await?;
+            let site = site_sync::plan(&files, &remote);
+            let paths = cdn::invalidation_paths(site.upload.iter().chain(&site.delete));
+            (site, paths)
+        }
+        None => {
+            let upload = files.iter().map(|file| file.key.clone()).collect();
+            (
+                site_sync::SitePlan {
+                    upload,
+                    ..Default::default()
+                },
+                Vec::new(),
+            )
+        }
+    };
+    Ok(Plan {
+        stage: stage.name.clone(),
+        artifacts,
+        stacks,
+        site,
+        invalidate,
+    })
+}
+
+async fn plan_stack(
+    target: &Target,
+    synth: &StackSource,
+    current: &StageOutputs,
+) -> Result<StackPlan> {
+    let cfn = target.cfn(synth);
+    let found = stack::describe(&cfn, &synth.name).await?;
+    let start = match start_for(&synth.name, &target.stage, found.as_ref()) {
+        Ok(start) => start,
+        Err(error) => {
+            return Ok(StackPlan {
+                name: synth.name.clone(),
+                action: StackAction::Blocked,
+                changes: Changes::default(),
+                note: Some(format!("{error:#}")),
+            });
+        }
+    };
+    if !matches!(start, Start::Update) {
+        let note = matches!(start, Start::DeleteThenCreate { .. }).then(|| {
+            "in ROLLBACK_COMPLETE after a failed first create: deleted, then created again"
+                .to_owned()
+        });
+        return Ok(StackPlan {
+            name: synth.name.clone(),
+            action: StackAction::Create,
+            changes: template_resources(&synth.document),
+            note,
+        });
+    }
+    let template = template_source(target, synth, current).await?;
+    let parameters = parameters(synth, current, &target.artifacts)?;
+    match changeset::create(
+        &cfn,
+        &synth.name,
+        ChangeSetType::Update,
+        &template,
+        parameters,
+        current.get("CloudFormationRoleArn"),
+    )
+    .await?
+    {
+        Prepared::NoChanges => Ok(StackPlan {
+            name: synth.name.clone(),
+            action: StackAction::Unchanged,
+            changes: Changes::default(),
+            note: None,
+        }),
+        Prepared::Ready {
+            id,
+            stack_id,
+            changes,
+        } => {
+            changeset::delete(&cfn, &id, &stack_id).await?;
+            Ok(StackPlan {
+                name: synth.name.clone(),
+                action: StackAction::Update,
+                changes,
+                note: None,
+            })
+        }
+    }
+}
+
+/// Every resource of a template, as additions.
+fn template_resources(template: &serde_json::Value) -> Changes {
+    let resources = template["Resources"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    Changes(
+        resources
+            .into_iter()
+            .map(|(logical_id, resource)| changeset::ResourceChange {
+                action: changeset::Action::Add,
+                logical_id,
+                resource_type: resource["Type"].as_str().unwrap_or_default().to_owned(),
+                replacement: None,
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,173 @@
+//! The deploy engine's benchmarks against the emulator: a no-op redeploy, and a site sync of a
+//! 1,000-file site in which one file changed. Both run the real binary, as an operator would,
+//! with small prepared artifacts (the release build is not what is measured).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail, ensure};
+
+use crate::bench::{Context, Row, median};
+use crate::emulator::Emulator;
+use crate::tools;
+
+/// A scratch stage on a private emulator: its own site folder and artifacts.
+struct Scratch {
+    emulator: Emulator,
+    stage: String,
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    async fn new(prefix: &str) -> Result<Scratch> {
+        let emulator = Emulator::start(None).await?;
+        let dir = tempfile::tempdir()?;
+        let stage = format!("{prefix}{}", chrono::Utc::now().format("%H%M%S"));
+        for function in stacks::FUNCTIONS {
+            let path = dir
+                .path()
+                .join("artifacts")
+                .join(function.name)
+                .join("bootstrap.zip");
+            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+            let mut writer = zip::ZipWriter::new(std::fs::File::create(&path)?);
+            writer.start_file(
+                "bootstrap",
+                zip::write::SimpleFileOptions::default().unix_permissions(0o755),
+            )?;
+            writer.write_all(function.name.as_bytes())?;
+            writer.finish()?;
+        }
+        Ok(Scratch {
+            emulator,
+            stage,
+            dir,
+        })
+    }
+
+    fn site(&self) -> std::path::PathBuf {
+        self.dir.path().join("site")
+    }
+
+    /// `deploy --yes --output json` through the binary; returns the report and the wall time.
+    fn deploy(&self) -> Result<(serde_json::Value, Duration)> {
+        let mut command = Command::new(std::env::current_exe()?);
+        self.emulator.configure(&mut command);
+        command
+            .args([
+                "deploy",
+                "--stage",
+                &self.stage,
+                "--yes",
+                "--output",
+                "json",
+            ])
+            .env("MUMBLE_SITE_DIR", self.site())
+            .env("MUMBLE_ARTIFACTS_DIR", self.dir.path().join("artifacts"))
+            .env_remove("MUMBLE_TEMPLATES_DIR")
+            .env("NO_COLOR", "1");
+        let started = Instant::now();
+        let output = command.output().context("cannot run the deploy")?;
+        let elapsed = started.elapsed();
+        if !output.status.success() {
+            bail!(
+                "the deploy failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok((serde_json::from_slice(&output.stdout)?, elapsed))
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()))?;
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+fn count(value: &serde_json::Value) -> usize {
+    value.as_array().map_or(0, Vec::len)
+}
+
+/// A redeploy with nothing changed: every stack's change set comes back empty, every artifact
+/// and site file is already there, nothing is invalidated.
+pub async fn noop_redeploy(context: Context) -> Result<Vec<Row>> {
+    let scratch = Scratch::new("bnoop").await?;
+    copy_dir(&tools::workspace_root().join("site"), &scratch.site())?;
+    let (_, first) = scratch.deploy()?;
+    let mut samples = Vec::with_capacity(context.runs);
+    for _ in 0..context.runs {
+        let (report, elapsed) = scratch.deploy()?;
+        ensure!(
+            count(&report["artifactsUploaded"]) == 0
+                && count(&report["site"]["upload"]) == 0
+                && report["invalidation"].is_null(),
+            "a redeploy with no changes changed something: {report:#}"
+        );
+        samples.push(elapsed);
+    }
+    let slowest = *samples.iter().max().expect("at least one run");
+    Ok(vec![
+        Row::millis(
+            format!("no-op redeploy, median of {}", context.runs),
+            median(&mut samples),
+        )
+        .at_most(5000.0),
+        Row::millis("no-op redeploy, slowest", slowest),
+        Row::millis("first deploy (for scale)", first),
+    ])
+}
+
+/// A 1,000-file site deployed once; then one file changes and the next deploy must upload
+/// exactly that file.
+pub async fn site_sync_1000(_context: Context) -> Result<Vec<Row>> {
+    let scratch = Scratch::new("bsite").await?;
+    let site = scratch.site();
+    std::fs::create_dir_all(site.join("assets"))?;
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><title>bench</title>\n",
+    )?;
+    for n in 1..1000 {
+        std::fs::write(
+            site.join("assets").join(format!("file-{n:04}.js")),
+            format!("export const n = {n};\n"),
+        )?;
+    }
+    let (first, full) = scratch.deploy()?;
+    std::fs::write(
+        site.join("assets/file-0500.js"),
+        "export const n = 'changed';\n",
+    )?;
+    let (report, elapsed) = scratch.deploy()?;
+    let uploaded = count(&report["site"]["upload"]);
+    let rows = vec![
+        Row::new(
+            "files uploaded after changing 1 of 1000",
+            uploaded as f64,
+            "files",
+        )
+        .at_most(1.0),
+        Row::millis("deploy with 1 changed file of 1000", elapsed),
+        Row::new(
+            "files uploaded by the first deploy",
+            count(&first["site"]["upload"]) as f64,
+            "files",
+        ),
+        Row::millis("first deploy of 1000 files", full),
+    ];
+    ensure!(
+        uploaded == 1,
+        "changing one file of 1000 uploaded {uploaded} files: {report:#}"
+    );
+    Ok(rows)
+}

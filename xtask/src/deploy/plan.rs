@@ -1,0 +1,269 @@
+//! What a deploy would do (`--dry-run`, `cargo xtask diff`) and what it did: both print as text
+//! for people and serialize as JSON for CI.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::cdn::Invalidation;
+use crate::deploy::changeset::Changes;
+use crate::site_sync::SitePlan;
+use crate::ui;
+
+/// What happens (or happened) to one stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StackAction {
+    Create,
+    Update,
+    Unchanged,
+    /// The stack cannot be deployed as it is (e.g. stuck in UPDATE_ROLLBACK_FAILED).
+    Blocked,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StackPlan {
+    pub name: String,
+    pub action: StackAction,
+    pub changes: Changes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Artifacts by S3 key: the ones to upload and how many are there already.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ArtifactsPlan {
+    pub upload: Vec<String>,
+    pub present: usize,
+}
+
+/// The read-only plan of a deploy.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub stage: String,
+    pub artifacts: ArtifactsPlan,
+    pub stacks: Vec<StackPlan>,
+    pub site: SitePlan,
+    pub invalidate: Vec<String>,
+}
+
+impl Plan {
+    pub fn changes_anything(&self) -> bool {
+        !self.artifacts.upload.is_empty()
+            || self
+                .stacks
+                .iter()
+                .any(|stack| stack.action != StackAction::Unchanged)
+            || !self.site.is_empty()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", ui::bold(format!("plan for stage {}", self.stage)))?;
+        writeln!(
+            f,
+            "  artifacts: {} to upload, {} already there",
+            self.artifacts.upload.len(),
+            self.artifacts.present
+        )?;
+        for key in &self.artifacts.upload {
+            writeln!(f, "    {}", ui::green(format!("+ {key}")))?;
+        }
+        for stack in &self.stacks {
+            let action = match stack.action {
+                StackAction::Create => ui::green("create"),
+                StackAction::Update => ui::yellow("update"),
+                StackAction::Unchanged => ui::dim("no changes"),
+                StackAction::Blocked => ui::red("blocked"),
+            };
+            writeln!(f, "  stack {}: {action}", stack.name)?;
+            if let Some(note) = &stack.note {
+                writeln!(f, "    {note}")?;
+            }
+            write!(f, "{}", stack.changes)?;
+        }
+        writeln!(
+            f,
+            "  site: {} to upload, {} to delete, {} unchanged",
+            self.site.upload.len(),
+            self.site.delete.len(),
+            self.site.unchanged
+        )?;
+        for key in &self.site.upload {
+            writeln!(f, "    {}", ui::green(format!("+ {key}")))?;
+        }
+        for key in &self.site.delete {
+            writeln!(f, "    {}", ui::red(format!("- {key}")))?;
+        }
+        if self.invalidate.is_empty() {
+            writeln!(f, "  cdn: nothing to invalidate")?;
+        } else {
+            writeln!(f, "  cdn: invalidate {}", self.invalidate.join(" "))?;
+        }
+        if !self.changes_anything() {
+            writeln!(
+                f,
+                "{}",
+                ui::dim("nothing to deploy: the stage is up to date")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What one stack's deploy did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StackResult {
+    pub name: String,
+    pub action: StackAction,
+    pub changes: Changes,
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub stage: String,
+    pub site_url: Option<String>,
+    pub api_url: Option<String>,
+    /// Artifact keys uploaded by this deploy.
+    pub artifacts_uploaded: Vec<String>,
+    pub stacks: Vec<StackResult>,
+    /// Site keys uploaded (`upload`) and deleted (`delete`).
+    pub site: SitePlan,
+    pub invalidation: Option<Invalidation>,
+    pub seconds: f64,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}",
+            ui::bold(format!(
+                "stage {} deployed in {:.1}s",
+                self.stage, self.seconds
+            ))
+        )?;
+        if let Some(url) = &self.site_url {
+            writeln!(f, "  site: {url}")?;
+        }
+        if let Some(url) = &self.api_url {
+            writeln!(f, "  api:  {url}")?;
+        }
+        writeln!(f, "  artifacts uploaded: {}", self.artifacts_uploaded.len())?;
+        for stack in &self.stacks {
+            let action = match stack.action {
+                StackAction::Create => "created".to_owned(),
+                StackAction::Update => format!("updated ({} changes)", stack.changes.0.len()),
+                StackAction::Unchanged | StackAction::Blocked => "unchanged".to_owned(),
+            };
+            writeln!(f, "  {}: {action}", stack.name)?;
+        }
+        writeln!(
+            f,
+            "  site files: {} uploaded, {} deleted, {} unchanged",
+            self.site.upload.len(),
+            self.site.delete.len(),
+            self.site.unchanged
+        )?;
+        match &self.invalidation {
+            Some(invalidation) => writeln!(
+                f,
+                "  cdn: invalidation {} ({}) for {}",
+                invalidation.id,
+                invalidation.status,
+                invalidation.paths.join(" ")
+            )?,
+            None => writeln!(f, "  cdn: nothing to invalidate")?,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::changeset::{Action, ResourceChange};
+
+    fn plan() -> Plan {
+        Plan {
+            stage: "alice".into(),
+            artifacts: ArtifactsPlan {
+                upload: vec!["lambdas/health/abc.zip".into()],
+                present: 10,
+            },
+            stacks: vec![
+                StackPlan {
+                    name: "mumble-alice-data".into(),
+                    action: StackAction::Unchanged,
+                    changes: Changes::default(),
+                    note: None,
+                },
+                StackPlan {
+                    name: "mumble-alice-app".into(),
+                    action: StackAction::Update,
+                    changes: Changes(vec![ResourceChange {
+                        action: Action::Modify,
+                        logical_id: "HealthFunction".into(),
+                        resource_type: "AWS::Lambda::Function".into(),
+                        replacement: None,
+                    }]),
+                    note: None,
+                },
+            ],
+            site: SitePlan {
+                upload: vec!["index.html".into()],
+                delete: vec!["old.js".into()],
+                unchanged: 3,
+            },
+            invalidate: vec!["/".into(), "/index.html".into(), "/old.js".into()],
+        }
+    }
+
+    #[test]
+    fn the_plan_reads_as_text() {
+        let text = plan().to_string();
+        assert!(
+            text.contains("artifacts: 1 to upload, 10 already there"),
+            "{text}"
+        );
+        assert!(text.contains("+ lambdas/health/abc.zip"));
+        assert!(text.contains("stack mumble-alice-data: no changes"));
+        assert!(text.contains("stack mumble-alice-app: update"));
+        assert!(text.contains("~ HealthFunction"));
+        assert!(text.contains("site: 1 to upload, 1 to delete, 3 unchanged"));
+        assert!(text.contains("- old.js"));
+        assert!(text.contains("cdn: invalidate / /index.html /old.js"));
+    }
+
+    #[test]
+    fn the_plan_serializes_for_ci() {
+        let json = serde_json::to_value(plan()).unwrap();
+        assert_eq!(json["stacks"][1]["action"], "update");
+        assert_eq!(
+            json["stacks"][1]["changes"][0]["logicalId"],
+            "HealthFunction"
+        );
+        assert_eq!(json["site"]["delete"][0], "old.js");
+        assert_eq!(json["invalidate"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn an_up_to_date_stage_says_so() {
+        let mut plan = plan();
+        plan.artifacts.upload.clear();
+        plan.stacks
+            .retain(|stack| stack.action == StackAction::Unchanged);
+        plan.site = SitePlan {
+            unchanged: 4,
+            ..SitePlan::default()
+        };
+        plan.invalidate.clear();
+        assert!(plan.to_string().contains("nothing to deploy"));
+    }
+}

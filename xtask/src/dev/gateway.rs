@@ -1,0 +1,263 @@
+//! The local gateway as a child process: its environment from the stage's outputs, its build,
+//! and its restarts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use stacks::Stage;
+use stacks::functions::{Secret, Table};
+
+use crate::outputs::StageOutputs;
+use crate::tools;
+
+/// Whether a variable of this process has a value (how `cargo xtask dev` finds provider keys).
+pub fn has_value(variable: &str) -> bool {
+    std::env::var(variable).is_ok_and(|value| !value.trim().is_empty())
+}
+
+/// Every variable any function reads (they share one process), with the values the app stack
+/// would give them, except that the worker and the pusher reach the gateway instead of AWS.
+/// `has_key` says whether a provider key variable (`OPENAI_API_KEY`, ...) is set.
+pub fn environment(
+    stage: &Stage,
+    outputs: &StageOutputs,
+    port: u16,
+    has_key: &dyn Fn(&str) -> bool,
+) -> Result<BTreeMap<String, String>> {
+    let mut env = BTreeMap::new();
+    let mut set = |name: &str, value: String| {
+        env.insert(name.to_owned(), value);
+    };
+    set("MUMBLE_STAGE", stage.name.clone());
+    for table in Table::ALL {
+        set(
+            table.env(),
+            outputs.require(stage, &format!("{}Name", table.output_prefix()))?,
+        );
+    }
+    set("MEDIA_BUCKET", outputs.require(stage, "MediaBucketName")?);
+    for (secret, key_variable) in [
+        (Secret::OpenAi, "OPENAI_API_KEY"),
+        (Secret::OpenWeather, "OPENWEATHER_API_KEY"),
+    ] {
+        // Without its key a provider's parameter is left unnamed, so the functions that can do
+        // without it do (the offline worker makes pictures without weather) and the others say
+        // which variable is missing.
+        if has_key(key_variable) {
+            set(
+                secret.env(),
+                format!("/mumble/{}/{}", stage.name, secret.parameter()),
+            );
+        }
+        let (variable, default) = secret.base_url();
+        set(
+            variable,
+            std::env::var(variable).unwrap_or_else(|_| default.to_owned()),
+        );
+    }
+    let worker = stacks::functions::function("worker").context("the worker is declared")?;
+    set("WORKER_FUNCTION", worker.physical_name(&stage.name));
+    set("WEBSOCKET_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    set("USER_POOL_ID", outputs.require(stage, "UserPoolId")?);
+    set(
+        "USER_POOL_CLIENT_ID",
+        outputs.require(stage, "UserPoolClientId")?,
+    );
+    set("ALLOWED_ORIGINS", stage.cors_origins.join(","));
+    set("MAX_AUDIO_BYTES", stage.max_audio_bytes.to_string());
+    set(
+        "AUDIO_RETENTION_DAYS",
+        stage.audio_retention_days.to_string(),
+    );
+    set("JOB_TIMEOUT_SECONDS", stage.job_timeout_seconds.to_string());
+    // The real providers only when their key is at hand (never silently in a deployed stage:
+    // there the stage settings decide).
+    let providers = if has_key("OPENAI_API_KEY") {
+        "openai"
+    } else {
+        "offline"
+    };
+    set("MUMBLE_PROVIDERS", providers.to_owned());
+    set("MUMBLE_GATEWAY_PORT", port.to_string());
+    set(
+        "MUMBLE_SITE_DIR",
+        tools::workspace_root().join("site").display().to_string(),
+    );
+    Ok(env)
+}
+
+/// `cargo build -p local-gateway`; the binary's path.
+pub fn build() -> Result<std::path::PathBuf> {
+    let status = Command::new(env_or("CARGO", "cargo"))
+        .args(["build", "--package", "local-gateway"])
+        .current_dir(tools::workspace_root())
+        .status()
+        .context("cannot run cargo to build the local gateway")?;
+    if !status.success() {
+        bail!(
+            "the local gateway did not build; fix the errors above (with --watch, saving a file retries)"
+        );
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tools::workspace_root().join("target"));
+    Ok(target.join("debug").join("local-gateway"))
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// The running gateway; dropping it stops it.
+pub struct Gateway {
+    child: Child,
+}
+
+impl Gateway {
+    /// Starts `binary` with the emulator's environment plus `env`.
+    pub fn spawn(
+        binary: &Path,
+        emulator_env: &[(&'static str, String)],
+        env: &BTreeMap<String, String>,
+    ) -> Result<Gateway> {
+        let mut command = Command::new(binary);
+        for name in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"] {
+            command.env_remove(name);
+        }
+        command
+            .envs(
+                emulator_env
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str())),
+            )
+            .envs(env)
+            // Stops by itself if this process goes away without stopping it.
+            .env("MUMBLE_GATEWAY_PARENT", std::process::id().to_string())
+            .current_dir(tools::workspace_root())
+            .stdin(Stdio::null());
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        Ok(Gateway { child })
+    }
+
+    /// Waits until the gateway answers its health route, or fails with what went wrong.
+    pub async fn wait_until_ready(&mut self, port: u16) -> Result<()> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .context("cannot build an HTTP client")?;
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "the local gateway stopped during start-up ({status}); its messages are above"
+                );
+            }
+            let url = format!("http://127.0.0.1:{port}/api/v1/health");
+            if client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("the local gateway did not answer on 127.0.0.1:{port} within 60s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `Some` once the gateway has exited.
+    pub fn exited(&mut self) -> Result<Option<std::process::ExitStatus>> {
+        Ok(self.child.try_wait()?)
+    }
+
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outputs() -> StageOutputs {
+        let names = [
+            "UsersTableName",
+            "ImagesTableName",
+            "JobsTableName",
+            "ConnectionsTableName",
+            "MediaBucketName",
+            "UserPoolId",
+            "UserPoolClientId",
+        ];
+        let values = names
+            .iter()
+            .map(|name| ((*name).to_owned(), format!("value-of-{name}")))
+            .collect();
+        let mut outputs = StageOutputs::default();
+        outputs
+            .stacks
+            .insert("mumble-local-data".to_owned(), values);
+        outputs
+    }
+
+    #[test]
+    fn the_functions_get_the_stages_resources_and_reach_the_gateway() {
+        let stage = crate::stage::resolve("local").unwrap();
+        let env = environment(&stage, &outputs(), 3000, &|_| false).unwrap();
+        assert_eq!(env["JOBS_TABLE"], "value-of-JobsTableName");
+        assert_eq!(env["MEDIA_BUCKET"], "value-of-MediaBucketName");
+        assert_eq!(env["USER_POOL_CLIENT_ID"], "value-of-UserPoolClientId");
+        assert_eq!(env["WEBSOCKET_ENDPOINT"], "http://127.0.0.1:3000");
+        assert_eq!(env["WORKER_FUNCTION"], "mumble-local-worker");
+        assert_eq!(env["MUMBLE_STAGE"], "local");
+    }
+
+    #[test]
+    fn without_keys_the_providers_are_offline_and_no_secret_is_looked_up() {
+        let stage = crate::stage::resolve("local").unwrap();
+        let env = environment(&stage, &outputs(), 3000, &|_| false).unwrap();
+        assert_eq!(env["MUMBLE_PROVIDERS"], "offline");
+        assert!(!env.contains_key("OPENAI_API_KEY_PARAM"));
+        assert!(!env.contains_key("OPENWEATHER_API_KEY_PARAM"));
+    }
+
+    #[test]
+    fn with_keys_the_real_providers_read_them_from_the_stages_parameters() {
+        let stage = crate::stage::resolve("local").unwrap();
+        let env = environment(&stage, &outputs(), 3000, &|_| true).unwrap();
+        assert_eq!(env["MUMBLE_PROVIDERS"], "openai");
+        assert_eq!(env["OPENAI_API_KEY_PARAM"], "/mumble/local/openai-api-key");
+        assert_eq!(
+            env["OPENWEATHER_API_KEY_PARAM"],
+            "/mumble/local/openweather-api-key"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! `cargo xtask`: Mumble's operator CLI. This file only dispatches; each command is its own module.
+
+mod aws;
+mod bench;
+mod build;
+mod cdn;
+mod cli;
+mod deploy;
+mod destroy;
+mod dev;
+mod diff;
+mod emulator;
+mod openapi;
+mod outputs;
+mod recover;
+mod site_sync;
+mod stage;
+mod synth;
+mod test;
+mod tools;
+mod ui;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    ui::init_logging(cli.global.verbose);
+    let result = match cli.command {
+        Command::Synth(cmd) => cmd.run(),
+        Command::Openapi(cmd) => cmd.run(),
+        Command::Emulator(cmd) => cmd.run().await,
+        Command::Test(cmd) => cmd.run().await,
+        Command::Bench(cmd) => cmd.run().await,
+        Command::Build(cmd) => cmd.run().await,
+        Command::Deploy(cmd) => cmd.run().await,
+        Command::Diff(cmd) => cmd.run().await,
+        Command::Invalidate(cmd) => cmd.run().await,
+        Command::Outputs(cmd) => cmd.run().await,
+        Command::Destroy(cmd) => cmd.run().await,
+        Command::Recover(cmd) => cmd.run().await,
+        Command::Dev(cmd) => cmd.run().await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            ui::error(format!("{err:#}"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

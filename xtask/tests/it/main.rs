@@ -1,0 +1,5 @@
+//! xtask's integration tests, one binary for the crate (each module is one area).
+
+mod browser;
+mod deploy;
+mod smoke;
