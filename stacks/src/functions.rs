@@ -263,7 +263,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         media: &[MediaAccess {
             prefix: "audio/",
             actions: &["s3:GetObject"],
-            list: false,
+            list: true,
         }],
         secrets: &[],
         uses: &[Uses::Worker, Uses::MaxAudioBytes, Uses::JobTimeoutSeconds],
@@ -356,7 +356,11 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         tables: &[
             TableAccess {
                 table: Table::Connections,
-                actions: &["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                actions: &[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:DeleteItem",
+                ],
                 indexes: false,
             },
             TableAccess {
@@ -368,7 +372,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         media: &[MediaAccess {
             prefix: "audio/",
             actions: &["s3:GetObject"],
-            list: false,
+            list: true,
         }],
         secrets: &[],
         uses: &[

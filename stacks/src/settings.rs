@@ -22,8 +22,14 @@ pub const LOG_RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
-/// The worker's timeout: a job must be allowed to run at least this long.
+/// The worker's timeout (its function's `timeout_seconds`).
 const WORKER_TIMEOUT_SECONDS: u32 = 300;
+/// How many times one job's worker may run: Lambda's asynchronous invoke tries an event up to
+/// three times (the first run and two retries at most).
+const WORKER_ATTEMPTS: u32 = 3;
+/// The shortest job timeout: every attempt may run to its timeout, plus a minute for the retries'
+/// queueing, so no job is marked failed while a worker may still finish it.
+pub const MIN_JOB_TIMEOUT_SECONDS: u32 = WORKER_ATTEMPTS * WORKER_TIMEOUT_SECONDS + 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -456,20 +462,22 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
         || "use 1 to 5368709120 (5 GiB); the API default is 10485760".into(),
     )?;
     c.check(
-        (WORKER_TIMEOUT_SECONDS + 60..=21600).contains(&raw.job_timeout_seconds),
+        (MIN_JOB_TIMEOUT_SECONDS..=21600).contains(&raw.job_timeout_seconds),
         "job_timeout_seconds",
         || {
-            format!(
-                "{} s would fail jobs the worker may still finish, or keep failed ones waiting too long",
-                raw.job_timeout_seconds
-            )
+            if raw.job_timeout_seconds < MIN_JOB_TIMEOUT_SECONDS {
+                format!(
+                    "{} s would fail jobs the worker may still finish: it may run {WORKER_ATTEMPTS} attempts of {WORKER_TIMEOUT_SECONDS} s",
+                    raw.job_timeout_seconds
+                )
+            } else {
+                format!(
+                    "{} s would keep failed jobs waiting longer than Lambda keeps their events (6 hours)",
+                    raw.job_timeout_seconds
+                )
+            }
         },
-        || {
-            format!(
-                "use {} to 21600 (the worker may run {WORKER_TIMEOUT_SECONDS} s)",
-                WORKER_TIMEOUT_SECONDS + 60
-            )
-        },
+        || format!("use {MIN_JOB_TIMEOUT_SECONDS} to 21600"),
     )?;
     c.check(
         raw.noncurrent_version_expiry_days >= 1,

@@ -73,11 +73,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
 
 async fn upload_url(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::POST {
-        return Err(ApiError::NotFound(format!(
-            "no route {} {}",
-            req.method(),
-            req.uri().path()
-        )));
+        return Err(ApiError::no_route(req));
     }
     let caller = Caller::from_request(req)?;
     let body: UploadRequest = request::json_body(req)?;

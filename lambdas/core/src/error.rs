@@ -47,6 +47,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The 404 for a method or path the function does not serve (API Gateway routes only declared
+    /// ones here, but the local gateway and tests can reach a function with anything).
+    pub fn no_route(req: &lambda_http::Request) -> Self {
+        Self::NotFound(format!("no route {} {}", req.method(), req.uri().path()))
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidInput {
             field: Some(field.into()),

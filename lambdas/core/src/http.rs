@@ -28,6 +28,9 @@ impl Timeouts {
 
 /// A client with `timeouts`. Build one per cold start and share it: it pools connections.
 pub fn client(timeouts: Timeouts) -> Result<reqwest::Client, ConfigError> {
+    // reqwest is built without a bundled crypto provider; ring is the one the SDK client uses,
+    // so only one TLS library ends up in the zip. Installing fails harmlessly if already done.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.total)

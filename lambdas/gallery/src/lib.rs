@@ -100,10 +100,7 @@ async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
         (&Method::GET, None) => list(deps, &caller, req).await,
         (&Method::GET, Some(id)) => get(deps, &caller, &id).await,
         (&Method::DELETE, Some(id)) => delete(deps, &caller, &id).await,
-        (method, _) => Err(ApiError::NotFound(format!(
-            "no route {method} {}",
-            req.uri().path()
-        ))),
+        _ => Err(ApiError::no_route(req)),
     }
 }
 

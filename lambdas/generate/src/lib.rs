@@ -61,11 +61,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
 
 async fn generate(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::POST {
-        return Err(ApiError::NotFound(format!(
-            "no route {} {}",
-            req.method(),
-            req.uri().path()
-        )));
+        return Err(ApiError::no_route(req));
     }
     let caller = Caller::from_request(req)?;
     let body: GenerateRequest = request::json_body(req)?;

@@ -36,11 +36,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
 
 fn health(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Err(ApiError::NotFound(format!(
-            "no route {} {}",
-            req.method(),
-            req.uri().path()
-        )));
+        return Err(ApiError::no_route(req));
     }
     Ok(response::ok(&Health {
         status: "ok",

@@ -1,10 +1,10 @@
-//! The image processor: for every PNG stored under `images/{userId}/{imageId}.png` (S3
-//! `ObjectCreated`), a 256 px JPEG thumbnail under `thumbnails/{userId}/{imageId}.jpg`, and the
+//! The image processor: for every PNG stored under `images/{userId}/{imageId}.png` (the media
+//! bucket's EventBridge "Object Created" event), a 256 px JPEG thumbnail under `thumbnails/{userId}/{imageId}.jpg`, and the
 //! image's width, height, size and dominant colour in its record.
 //!
 //! A broken or non-image object is logged and skipped: the invocation succeeds, so it is never
-//! retried. Only a failure of our own storage fails the invocation, and S3's asynchronous invoke
-//! retries that a bounded number of times (the app stack's event invoke config).
+//! retried. Only a failure of our own storage fails the invocation, and EventBridge's asynchronous
+//! invoke retries that a bounded number of times (the app stack's event invoke config).
 
 pub mod thumbnail;
 
@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
-use aws_lambda_events::s3::S3Event;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_dynamodb::types::AttributeValue;
 use mumble_core::config::vars;
 use mumble_core::store::media::keys;
 use mumble_core::store::{DynamoImages, ImageStore, MediaStore, S3Media, StoreError};
 use mumble_core::{ConfigError, Env, aws};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub struct Deps {
     pub media: Arc<dyn MediaStore>,
@@ -132,19 +132,42 @@ pub enum ProcessError {
     Store(#[from] StoreError),
 }
 
-pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, ProcessError> {
+/// The media bucket's EventBridge "Object Created" event (`source` `aws.s3`).
+pub type ObjectCreatedEvent = EventBridgeEvent<ObjectCreated>;
+
+/// The `detail` of an S3 "Object Created" event on EventBridge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectCreated {
+    pub bucket: CreatedBucket,
+    pub object: CreatedObject,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedBucket {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedObject {
+    /// The key as stored: unlike S3 notification records, EventBridge's S3 events carry the key
+    /// without URL encoding, so it is used verbatim (decoding would corrupt a `+` or `%`).
+    pub key: String,
+    pub size: Option<u64>,
+}
+
+pub async fn handle(deps: &Deps, event: ObjectCreatedEvent) -> Result<Report, ProcessError> {
     let mut report = Report::default();
-    for record in event.records {
-        let Some(raw_key) = record.s3.object.key else {
-            report.ignored += 1;
-            continue;
-        };
-        let key = decode_key(&raw_key);
-        match process(deps, &key).await? {
-            Processed::Thumbnail => report.thumbnails += 1,
-            Processed::Broken => report.broken += 1,
-            Processed::Ignored => report.ignored += 1,
-        }
+    let key = &event.detail.object.key;
+    tracing::info!(
+        bucket = %event.detail.bucket.name,
+        key,
+        size = event.detail.object.size,
+        "object created"
+    );
+    match process(deps, key).await? {
+        Processed::Thumbnail => report.thumbnails += 1,
+        Processed::Broken => report.broken += 1,
+        Processed::Ignored => report.ignored += 1,
     }
     tracing::info!(
         thumbnails = report.thumbnails,
@@ -206,14 +229,6 @@ pub fn parse_image_key(key: &str) -> Option<(&str, &str)> {
     (plain(user_id) && plain(image_id)).then_some((user_id, image_id))
 }
 
-/// S3 event keys are URL-encoded, with `+` for spaces.
-fn decode_key(raw: &str) -> String {
-    let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,10 +240,5 @@ mod tests {
         assert_eq!(parse_image_key("images/u1/nested/i1.png"), None);
         assert_eq!(parse_image_key("images/u1/.png"), None);
         assert_eq!(parse_image_key("images/u1/i1.jpg"), None);
-    }
-
-    #[test]
-    fn event_keys_are_url_decoded() {
-        assert_eq!(decode_key("images/a%3Ab/c+d.png"), "images/a:b/c d.png");
     }
 }

@@ -1,6 +1,5 @@
-//! The `image-processor` function's Lambda entry point (S3 `ObjectCreated` under `images/`).
+//! The `image-processor` function's Lambda entry point (EventBridge "Object Created" under `images/`).
 
-use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -9,10 +8,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk = mumble_core::aws::sdk_config().await;
     let deps = image_processor::Deps::from_env(&sdk).await?;
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
-        image_processor::handle(deps, event.payload)
-            .await
-            .map_err(lambda_runtime::Error::from)
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<image_processor::ObjectCreatedEvent>| async move {
+            image_processor::handle(deps, event.payload)
+                .await
+                .map_err(lambda_runtime::Error::from)
+        },
+    ))
     .await
 }

@@ -70,11 +70,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
 
 async fn job(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
-        return Err(ApiError::NotFound(format!(
-            "no route {} {}",
-            req.method(),
-            req.uri().path()
-        )));
+        return Err(ApiError::no_route(req));
     }
     let caller = Caller::from_request(req)?;
     let job_id = request::path_param(req, "id")?;

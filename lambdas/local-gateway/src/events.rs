@@ -284,44 +284,33 @@ pub fn select_route<'a>(body: &str, routes: &'a [String]) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-/// The S3 `ObjectCreated:Put` notification for one new object.
-pub fn s3_object_created_event(bucket: &str, key: &str, size: u64, now: DateTime<Utc>) -> Value {
+/// The media bucket's EventBridge "Object Created" event for one new object, as S3 sends it to
+/// EventBridge and the stage's rule passes it on to the image processor.
+pub fn object_created_event(bucket: &str, key: &str, size: u64, now: DateTime<Utc>) -> Value {
     json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": "us-east-1",
-            "eventTime": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": { "principalId": "local" },
-            "requestParameters": { "sourceIPAddress": "127.0.0.1" },
-            "responseElements": { "x-amz-request-id": "local", "x-amz-id-2": "local" },
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "images",
-                "bucket": {
-                    "name": bucket,
-                    "ownerIdentity": { "principalId": "local" },
-                    "arn": format!("arn:aws:s3:::{bucket}"),
-                },
-                // Keys in S3 notifications are URL-encoded (spaces as `+`).
-                "object": { "key": form_encode(key), "size": size, "sequencer": format!("{:016X}", now.timestamp_micros()) },
+        "version": "0",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "000000000000",
+        "time": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:s3:::{bucket}")],
+        "detail": {
+            "version": "0",
+            "bucket": { "name": bucket },
+            // Unlike S3 notification records, EventBridge carries the key as stored (not URL-encoded).
+            "object": {
+                "key": key,
+                "size": size,
+                "sequencer": format!("{:016X}", now.timestamp_micros()),
             },
-        }]
+            "request-id": "local",
+            "requester": "000000000000",
+            "source-ip-address": "127.0.0.1",
+            "reason": "PutObject",
+        },
     })
-}
-
-fn form_encode(key: &str) -> String {
-    // Slashes stay as they are in S3 notifications; every segment is form-encoded.
-    key.split('/')
-        .map(|segment| {
-            serde_urlencoded::to_string([("", segment)])
-                .unwrap_or_default()
-                .trim_start_matches('=')
-                .to_owned()
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 #[cfg(test)]
@@ -526,17 +515,17 @@ mod tests {
     }
 
     #[test]
-    fn the_s3_event_names_the_new_object() {
-        let event = s3_object_created_event("media", "images/user 1/img.png", 42, Utc::now());
-        let typed: aws_lambda_events::s3::S3Event =
+    fn the_object_created_event_names_the_new_object_as_eventbridge_does() {
+        let event = object_created_event("media", "images/user 1/a+b.png", 42, Utc::now());
+        let typed: image_processor::ObjectCreatedEvent =
             serde_json::from_value(event).expect("the processor's event type");
-        let record = &typed.records[0];
-        assert_eq!(record.event_name.as_deref(), Some("ObjectCreated:Put"));
-        assert_eq!(record.s3.bucket.name.as_deref(), Some("media"));
+        assert_eq!(typed.source, "aws.s3");
+        assert_eq!(typed.detail_type, "Object Created");
+        assert_eq!(typed.detail.bucket.name, "media");
         assert_eq!(
-            record.s3.object.key.as_deref(),
-            Some("images/user+1/img.png")
+            typed.detail.object.key, "images/user 1/a+b.png",
+            "EventBridge keys are not URL-encoded"
         );
-        assert_eq!(record.s3.object.size, Some(42));
+        assert_eq!(typed.detail.object.size, Some(42));
     }
 }

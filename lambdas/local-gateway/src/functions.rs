@@ -2,7 +2,7 @@
 //! in-process through the same `handle` the Lambda runtime calls.
 //!
 //! Only the ports AWS would wire differently are swapped: the worker invoker (Lambda async
-//! invoke → [`InProcessWorker`]), the worker's media store (S3 notifications →
+//! invoke → [`InProcessWorker`]), the worker's media store (EventBridge "Object Created" →
 //! [`NotifyingMedia`]) and the token verifiers (JWKS from the emulator). The worker's pusher
 //! needs no swap: `WEBSOCKET_ENDPOINT` points it at this gateway's Management API.
 

@@ -1,8 +1,9 @@
 //! The AWS event wiring the emulator lacks, in-process: the worker's asynchronous invocation,
-//! and the S3 "object created" notification that sends new images to the image processor.
+//! and the media bucket's EventBridge "Object Created" event that sends new images to the image
+//! processor.
 //!
-//! The notification is raised by wrapping the worker's media store rather than by watching the
-//! bucket: the worker is the only writer of `images/` (the prefix the stage's notification
+//! The event is raised by wrapping the worker's media store rather than by watching the
+//! bucket: the worker is the only writer of `images/` (the prefix the stage's EventBridge rule
 //! filters on), so every image the processor should see passes through that one `put`, at the
 //! moment S3 would notify — no polling, no missed or repeated objects. An object written under
 //! `images/` by anything else (a hand-run `aws s3 cp`) is not processed locally.
@@ -12,12 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_lambda_events::s3::S3Event;
 use mumble_core::generation::{InvokeError, WorkerEvent, WorkerInvoker};
 use mumble_core::store::media::{ObjectInfo, PresignedRequest};
 use mumble_core::store::{MediaStore, StoreError};
 
-use crate::events::s3_object_created_event;
+use crate::events::object_created_event;
 
 /// The key prefix whose new objects go to the image processor (as in the app stack).
 pub const IMAGES_PREFIX: &str = "images/";
@@ -66,7 +66,7 @@ impl WorkerInvoker for InProcessWorker {
     }
 }
 
-/// The worker's media store, raising S3's `ObjectCreated` notification for new images.
+/// The worker's media store, raising the media bucket's EventBridge "Object Created" event for new images.
 pub struct NotifyingMedia {
     pub inner: Arc<dyn MediaStore>,
     pub bucket: String,
@@ -113,14 +113,14 @@ impl MediaStore for NotifyingMedia {
     }
 }
 
-/// Delivers the notification in the background, as S3 does after the PUT has returned.
+/// Delivers the event in the background, as S3 and EventBridge do after the PUT has returned.
 fn notify(processor: Arc<image_processor::Deps>, bucket: &str, key: &str, size: u64) {
-    let event = s3_object_created_event(bucket, key, size, chrono::Utc::now());
+    let event = object_created_event(bucket, key, size, chrono::Utc::now());
     let key = key.to_owned();
-    let event: S3Event = match serde_json::from_value(event) {
+    let event: image_processor::ObjectCreatedEvent = match serde_json::from_value(event) {
         Ok(event) => event,
         Err(err) => {
-            tracing::error!(%key, %err, "could not build the S3 event");
+            tracing::error!(%key, %err, "could not build the Object Created event");
             return;
         }
     };

@@ -53,10 +53,7 @@ async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     match *req.method() {
         Method::GET => Ok(response::ok(&profile_of(deps, &caller).await?)),
         Method::PUT => update(deps, &caller, req).await,
-        ref method => Err(ApiError::NotFound(format!(
-            "no route {method} {}",
-            req.uri().path()
-        ))),
+        _ => Err(ApiError::no_route(req)),
     }
 }
 

@@ -60,11 +60,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
 
 async fn weather(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
-        return Err(ApiError::NotFound(format!(
-            "no route {} {}",
-            req.method(),
-            req.uri().path()
-        )));
+        return Err(ApiError::no_route(req));
     }
     Caller::from_request(req)?;
     let query: WeatherQuery = request::query(req)?;

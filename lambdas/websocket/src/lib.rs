@@ -3,7 +3,8 @@
 //! - `$connect?token=…`: browsers cannot set headers on a WebSocket, so the Cognito token comes
 //!   in the query string. It is verified here (RS256 against the user pool's JWKS) and the
 //!   connection is stored with its user and a two-hour TTL; anything else answers 401, which
-//!   makes API Gateway refuse the connection.
+//!   makes API Gateway refuse the connection. A browser's `Origin` must be one of
+//!   `ALLOWED_ORIGINS` (`*` allows any), else 403.
 //! - `$disconnect`: removes the connection.
 //! - `generateImage`: the same body as `POST /api/v1/generate` (plus an optional
 //!   `idempotencyKey`); answers `{"type":"accepted","jobId",…}`, returned to the client as the
@@ -59,6 +60,40 @@ pub struct Deps {
     pub invoker: Arc<dyn WorkerInvoker>,
     /// `MAX_AUDIO_BYTES`.
     pub max_audio_bytes: u64,
+    /// `ALLOWED_ORIGINS`: the sites whose pages may connect.
+    pub allowed_origins: AllowedOrigins,
+}
+
+/// The `Origin`s a `$connect` may come from: the stage's site origins, or `*` for any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    pub fn new<I, S>(origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self(
+            origins
+                .into_iter()
+                .map(|o| o.into().trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Whether a connection with this `Origin` header is accepted. Clients other than browsers
+    /// send none; they still need a valid token, which a foreign page cannot read.
+    pub fn allows(&self, origin: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return true;
+        };
+        let origin = origin.trim().trim_end_matches('/');
+        self.0
+            .iter()
+            .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
+    }
 }
 
 impl Deps {
@@ -77,6 +112,7 @@ impl Deps {
             )),
             invoker: Arc::new(LambdaInvoker::from_env(sdk)?),
             max_audio_bytes: Env::parse_or(vars::MAX_AUDIO_BYTES, defaults::MAX_AUDIO_BYTES)?,
+            allowed_origins: AllowedOrigins::new(Env::list(vars::ALLOWED_ORIGINS)),
         })
     }
 
@@ -154,6 +190,16 @@ async fn connect(
     connection_id: &str,
     event: &ApiGatewayWebsocketProxyRequest,
 ) -> Result<ApiGatewayProxyResponse, ApiError> {
+    let origin = event
+        .headers
+        .get("origin")
+        .map(|value| value.to_str().unwrap_or_default());
+    if !deps.allowed_origins.allows(origin) {
+        tracing::info!(origin, "websocket origin refused");
+        return Err(ApiError::Forbidden(
+            "this site may not connect; open the app from its own address".to_owned(),
+        ));
+    }
     let token = event
         .query_string_parameters
         .first("token")
@@ -240,4 +286,28 @@ fn json_response(status: i64, body: serde_json::Value) -> ApiGatewayProxyRespons
     response.headers = headers;
     response.body = Some(Body::Text(body.to_string()));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AllowedOrigins;
+
+    #[test]
+    fn a_star_allows_any_origin() {
+        let any = AllowedOrigins::new(["*"]);
+        assert!(any.allows(Some("https://anything.example")));
+        assert!(any.allows(Some("http://127.0.0.1:5173")));
+        assert!(any.allows(None));
+    }
+
+    #[test]
+    fn listed_origins_match_exactly_ignoring_case_and_a_trailing_slash() {
+        let site = AllowedOrigins::new(["https://mumble.app", " https://staging.mumble.app/ "]);
+        assert!(site.allows(Some("https://mumble.app")));
+        assert!(site.allows(Some("HTTPS://Staging.Mumble.app/")));
+        assert!(!site.allows(Some("https://mumble.app.evil.example")));
+        assert!(!site.allows(Some("http://mumble.app")));
+        assert!(!site.allows(Some("null")));
+        assert!(!AllowedOrigins::new(Vec::<String>::new()).allows(Some("https://mumble.app")));
+    }
 }

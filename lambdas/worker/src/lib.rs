@@ -63,31 +63,51 @@ impl Deps {
     pub async fn from_env(sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let dynamodb = aws::dynamodb_client(sdk);
         let ssm = SsmSecrets::new(aws::ssm_client(sdk));
+        let providers = ProviderKind::from_env()?;
+        // Offline development may run without an OpenWeather key: pictures are then made
+        // without weather. Deployed stages (openai) always have one.
+        let has_weather = Env::optional(vars::OPENWEATHER_API_KEY_PARAM).is_some();
+        if !has_weather && providers == ProviderKind::Openai {
+            return Err(ConfigError::Missing {
+                name: vars::OPENWEATHER_API_KEY_PARAM.to_owned(),
+            });
+        }
+        // Both keys at once: each SSM read is a round trip on the cold start's critical path.
+        let (openai_key, weather_key) = tokio::try_join!(
+            async {
+                match providers {
+                    ProviderKind::Openai => secrets::load(&ssm, vars::OPENAI_API_KEY_PARAM)
+                        .await
+                        .map(Some),
+                    ProviderKind::Offline => Ok(None),
+                }
+            },
+            async {
+                if has_weather {
+                    secrets::load(&ssm, vars::OPENWEATHER_API_KEY_PARAM)
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+        )?;
         let (transcriber, image_generator): (Arc<dyn Transcriber>, Arc<dyn ImageGenerator>) =
-            match ProviderKind::from_env()? {
-                ProviderKind::Openai => {
-                    let key = secrets::load(&ssm, vars::OPENAI_API_KEY_PARAM).await?;
+            match openai_key {
+                Some(key) => {
                     let base_url = Env::or(vars::OPENAI_BASE_URL, defaults::OPENAI_BASE_URL);
                     let openai = Arc::new(OpenAi::new(client(Timeouts::SLOW)?, &base_url, key));
                     (openai.clone(), openai)
                 }
-                ProviderKind::Offline => (Arc::new(SuppliedTranscript), Arc::new(RenderedImage)),
+                None => (Arc::new(SuppliedTranscript), Arc::new(RenderedImage)),
             };
-        // Offline development may run without an OpenWeather key: pictures are then made
-        // without weather. Deployed stages (openai) always have one.
-        let weather: Arc<dyn WeatherProvider> = match Env::optional(vars::OPENWEATHER_API_KEY_PARAM)
-        {
-            Some(_) => Arc::new(OpenWeather::new(
+        let weather: Arc<dyn WeatherProvider> = match weather_key {
+            Some(key) => Arc::new(OpenWeather::new(
                 client(Timeouts::QUICK)?,
                 &Env::or(vars::OPENWEATHER_BASE_URL, defaults::OPENWEATHER_BASE_URL),
-                secrets::load(&ssm, vars::OPENWEATHER_API_KEY_PARAM).await?,
+                key,
             )),
-            None if ProviderKind::from_env()? == ProviderKind::Offline => Arc::new(NoWeather),
-            None => {
-                return Err(ConfigError::Missing {
-                    name: vars::OPENWEATHER_API_KEY_PARAM.to_owned(),
-                });
-            }
+            None => Arc::new(NoWeather),
         };
         let connections = Arc::new(DynamoConnections::new(
             dynamodb.clone(),

@@ -655,3 +655,123 @@ fn synthesis_is_byte_identical_across_runs() {
         assert_eq!(first, second, "{}", stage.name);
     }
 }
+
+/// Every statement of a function's role: (actions, resources, condition).
+fn statements(app: &Value, name: &str) -> Vec<(BTreeSet<String>, Vec<Value>, Value)> {
+    let spec = stacks::functions::function(name).unwrap();
+    let role = &app["Resources"][format!("{}Role", spec.pascal)];
+    role["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|policy| policy["PolicyDocument"]["Statement"].as_array().unwrap())
+        .map(|statement| {
+            let actions = statement["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect();
+            (
+                actions,
+                statement["Resource"].as_array().unwrap().clone(),
+                statement["Condition"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn functions_reading_audio_may_list_only_under_audio_so_a_missing_recording_is_a_404() {
+    // Without `s3:ListBucket`, S3 answers 403 for a missing key, and the user sees "forbidden"
+    // instead of "no such recording".
+    let listing = ["generate", "websocket", "cleanup"];
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        for spec in FUNCTIONS {
+            let lists: Vec<_> = statements(&app, spec.name)
+                .into_iter()
+                .filter(|(actions, _, _)| actions.contains("s3:ListBucket"))
+                .collect();
+            if !listing.contains(&spec.name) {
+                assert!(lists.is_empty(), "{}: may not list the bucket", spec.name);
+                continue;
+            }
+            assert_eq!(lists.len(), 1, "{}: one list statement", spec.name);
+            let (actions, resources, condition) = &lists[0];
+            assert_eq!(actions, &set(&["s3:ListBucket"]), "{}", spec.name);
+            assert_eq!(
+                resources,
+                &vec![
+                    json!({ "Fn::ImportValue": format!("mumble-{}-data-MediaBucketArn", stage.name) })
+                ],
+                "{}: the media bucket only",
+                spec.name
+            );
+            assert_eq!(
+                condition,
+                &json!({ "StringLike": { "s3:prefix": "audio/*" } }),
+                "{}: listing limited to audio/",
+                spec.name
+            );
+        }
+    }
+}
+
+#[test]
+fn the_websocket_function_may_read_write_and_delete_connections() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let connections = json!({
+            "Fn::ImportValue": format!("mumble-{}-data-ConnectionsTableArn", stage.name)
+        });
+        let grants: BTreeSet<String> = statements(&app, "websocket")
+            .into_iter()
+            .filter(|(_, resources, _)| resources.contains(&connections))
+            .flat_map(|(actions, _, _)| actions)
+            .collect();
+        assert_eq!(
+            grants,
+            set(&[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem"
+            ]),
+            "{}: websocket on the connections table",
+            stage.name
+        );
+    }
+}
+
+#[test]
+fn the_generate_image_route_sends_the_functions_reply_back_to_the_client() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let resources = app["Resources"].as_object().unwrap();
+        let route = resources
+            .iter()
+            .find(|(_, r)| {
+                r["Type"] == "AWS::ApiGatewayV2::Route"
+                    && r["Properties"]["RouteKey"] == "generateImage"
+            })
+            .unwrap_or_else(|| panic!("{}: no generateImage route", stage.name));
+        assert_eq!(
+            route.1["Properties"]["RouteResponseSelectionExpression"], "$default",
+            "{}: generateImage is two-way",
+            stage.name
+        );
+        let responses: Vec<_> = resources
+            .values()
+            .filter(|r| {
+                r["Type"] == "AWS::ApiGatewayV2::RouteResponse"
+                    && r["Properties"]["RouteId"] == json!({ "Ref": route.0 })
+            })
+            .collect();
+        assert_eq!(responses.len(), 1, "{}: one route response", stage.name);
+        assert_eq!(responses[0]["Properties"]["RouteResponseKey"], "$default");
+        assert_eq!(
+            responses[0]["Properties"]["ApiId"],
+            route.1["Properties"]["ApiId"]
+        );
+    }
+}

@@ -16,7 +16,7 @@ dev:
   cors_origins: [\"*\"]
   audio_retention_days: 7
   max_audio_bytes: 10485760
-  job_timeout_seconds: 600
+  job_timeout_seconds: 960
   noncurrent_version_expiry_days: 7
 ";
 
@@ -32,7 +32,7 @@ fn error(extra: &str) -> String {
 fn staging(fields: &str) -> String {
     format!(
         "staging:\n  region: us-east-1\n  memory:\n    default: 256\n  audio_retention_days: 7\n  \
-         max_audio_bytes: 10485760\n  job_timeout_seconds: 600\n  noncurrent_version_expiry_days: 7\n{fields}"
+         max_audio_bytes: 10485760\n  job_timeout_seconds: 960\n  noncurrent_version_expiry_days: 7\n{fields}"
     )
 }
 
@@ -65,7 +65,11 @@ fn the_stage_file_defines_the_four_stages() {
     let local = settings.stage("local").unwrap();
     assert!(local.domain.is_none());
     assert_eq!(local.providers, Providers::Offline);
-    assert_eq!(local.cors_origins, ["*"], "the local gateway may run on any port");
+    assert_eq!(
+        local.cors_origins,
+        ["*"],
+        "the local gateway may run on any port"
+    );
     for name in ["dev", "staging", "prod"] {
         assert_eq!(settings.stage(name).unwrap().providers, Providers::Openai);
     }
@@ -188,7 +192,7 @@ fn bad_values_name_their_field() {
         (
             "  job_timeout_seconds: 100\n",
             "job_timeout_seconds",
-            "360 to 21600",
+            "960 to 21600",
         ),
         ("  hosted_zone_id: Z123\n", "hosted_zone_id", "add `domain`"),
         ("  alarm_email: ops\n", "alarm_email", "ops@example.com"),
@@ -207,7 +211,7 @@ fn bad_values_name_their_field() {
             ("cors_origins", "[\"https://x.example\"]"),
             ("audio_retention_days", "7"),
             ("max_audio_bytes", "1000"),
-            ("job_timeout_seconds", "600"),
+            ("job_timeout_seconds", "960"),
             ("noncurrent_version_expiry_days", "7"),
         ];
         let mut text = String::from("dev2:\n");
@@ -228,4 +232,57 @@ fn a_missing_file_says_where_it_looked() {
         &error.to_string(),
         &["/nonexistent/stages.yaml", "workspace root"],
     );
+}
+
+/// A stage whose `job_timeout_seconds` is `seconds`, parsed.
+fn with_job_timeout(seconds: u32) -> Result<Settings, SettingsError> {
+    let text = DEV.replace(
+        "job_timeout_seconds: 960",
+        &format!("job_timeout_seconds: {seconds}"),
+    );
+    Settings::parse(&text, "stacks/stages.yaml")
+}
+
+#[test]
+fn a_job_timeout_shorter_than_the_workers_attempts_is_refused_with_the_fix() {
+    // The worker may run three attempts of 300 s: at 600 s a job still being worked on would be
+    // marked failed.
+    let message = with_job_timeout(959).unwrap_err().to_string();
+    assert_mentions(
+        &message,
+        &[
+            "dev",
+            "job_timeout_seconds",
+            "959",
+            "3 attempts of 300 s",
+            "use 960 to 21600",
+        ],
+    );
+    assert!(with_job_timeout(600).is_err());
+    assert_eq!(
+        with_job_timeout(960)
+            .unwrap()
+            .stage("dev")
+            .unwrap()
+            .job_timeout_seconds,
+        960
+    );
+}
+
+#[test]
+fn every_stage_lets_every_worker_attempt_run_to_its_timeout() {
+    let worker = stacks::functions::function("worker").unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(DEFAULT_PATH);
+    let settings = Settings::load(&path).unwrap();
+    for name in settings.names() {
+        let stage = settings.stage(name).unwrap();
+        assert!(
+            stage.job_timeout_seconds >= 3 * worker.timeout_seconds,
+            "{name}: {} s is shorter than 3 worker attempts of {} s",
+            stage.job_timeout_seconds,
+            worker.timeout_seconds
+        );
+    }
 }

@@ -1,10 +1,9 @@
-//! Integration tests of the image processor: S3 events against S3 and DynamoDB in the local
+//! Integration tests of the image processor: EventBridge "Object Created" events against S3 and DynamoDB in the local
 //! emulator, including objects that are not images.
 
 use std::sync::Arc;
 
-use aws_lambda_events::s3::S3Event;
-use image_processor::{Deps, DynamoImageDetails, Report, handle};
+use image_processor::{Deps, DynamoImageDetails, ObjectCreatedEvent, Report, handle};
 use mumble_core::store::{DynamoImages, ImageRecord, ImageStore, S3Media};
 use mumble_core::test_support;
 use serde_json::{Value, json};
@@ -82,18 +81,25 @@ impl World {
             .unwrap();
     }
 
-    fn event(&self, keys: &[&str]) -> S3Event {
-        let template: Value = serde_json::from_str(OBJECT_CREATED).unwrap();
-        let records: Vec<Value> = keys
-            .iter()
-            .map(|key| {
-                let mut record = template["Records"][0].clone();
-                record["s3"]["bucket"]["name"] = json!(self.bucket);
-                record["s3"]["object"]["key"] = json!(key);
-                record
-            })
-            .collect();
-        serde_json::from_value(json!({ "Records": records })).unwrap()
+    fn event(&self, key: &str) -> ObjectCreatedEvent {
+        let mut event: Value = serde_json::from_str(OBJECT_CREATED).unwrap();
+        event["detail"]["bucket"]["name"] = json!(self.bucket);
+        event["detail"]["object"]["key"] = json!(key);
+        serde_json::from_value(event).unwrap()
+    }
+
+    /// One event per object, as EventBridge delivers them; the reports added up.
+    async fn process(&self, keys: &[&str]) -> Report {
+        let mut total = Report::default();
+        for key in keys {
+            let report = handle(&self.deps, self.event(key))
+                .await
+                .expect("only our own storage can fail an invocation");
+            total.thumbnails += report.thumbnails;
+            total.broken += report.broken;
+            total.ignored += report.ignored;
+        }
+        total
     }
 }
 
@@ -114,7 +120,7 @@ async fn a_stored_image_gets_a_thumbnail_and_its_details() {
     w.put(&key, original.clone()).await;
     w.record("img-1").await;
 
-    let report = handle(&w.deps, w.event(&[&key])).await.unwrap();
+    let report = handle(&w.deps, w.event(&key)).await.unwrap();
 
     assert_eq!(
         report,
@@ -150,9 +156,7 @@ async fn a_corrupt_image_is_logged_and_skipped_without_failing() {
     w.put(&good, png(10, 10)).await;
     w.record("good").await;
 
-    let report = handle(&w.deps, w.event(&[&broken, &text, &good]))
-        .await
-        .expect("broken objects do not fail the batch");
+    let report = w.process(&[&broken, &text, &good]).await;
 
     assert_eq!(
         report,
@@ -169,16 +173,13 @@ async fn a_corrupt_image_is_logged_and_skipped_without_failing() {
 #[tokio::test]
 async fn keys_outside_images_and_vanished_objects_are_ignored() {
     let w = world().await;
-    let report = handle(
-        &w.deps,
-        w.event(&[
+    let report = w
+        .process(&[
             &format!("audio/{ALICE}/a.webm"),
             &format!("images/{ALICE}/deleted.png"),
             "images/no-user.png",
-        ]),
-    )
-    .await
-    .unwrap();
+        ])
+        .await;
     assert_eq!(
         report,
         Report {
@@ -195,7 +196,7 @@ async fn an_image_without_a_record_still_gets_its_thumbnail() {
     let key = format!("images/{ALICE}/orphan.png");
     w.put(&key, png(20, 20)).await;
 
-    let report = handle(&w.deps, w.event(&[&key])).await.unwrap();
+    let report = handle(&w.deps, w.event(&key)).await.unwrap();
 
     assert_eq!(report.thumbnails, 1);
     assert!(w.exists(&format!("thumbnails/{ALICE}/orphan.jpg")).await);
@@ -203,4 +204,33 @@ async fn an_image_without_a_record_still_gets_its_thumbnail() {
         w.images.get("orphan").await.unwrap().is_none(),
         "no record is invented"
     );
+}
+
+#[test]
+fn the_fixture_parses_as_a_real_eventbridge_object_created_event() {
+    let event: ObjectCreatedEvent = serde_json::from_str(OBJECT_CREATED).unwrap();
+    assert_eq!(event.source, "aws.s3");
+    assert_eq!(event.detail_type, "Object Created");
+    assert_eq!(event.detail.bucket.name, "mumble-dev-media");
+    assert_eq!(
+        event.detail.object.key,
+        "images/8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11/2f0c7d1e-5a4b-4c3d-9e8f-7a6b5c4d3e2f.png"
+    );
+    assert_eq!(event.detail.object.size, Some(1024));
+}
+
+/// EventBridge carries the key as stored, so a `+` or `%` in it must reach S3 unchanged.
+#[tokio::test]
+async fn event_keys_are_used_verbatim_without_url_decoding() {
+    let w = world().await;
+    let key = format!("images/{ALICE}/a+b%20c.png");
+    w.put(&key, png(12, 12)).await;
+
+    let report = handle(&w.deps, w.event(&key)).await.unwrap();
+
+    assert_eq!(
+        report.thumbnails, 1,
+        "the object is found under its own key"
+    );
+    assert!(w.exists(&format!("thumbnails/{ALICE}/a+b%20c.jpg")).await);
 }

@@ -14,7 +14,7 @@ use mumble_core::pipeline_fakes::RecordingInvoker;
 use mumble_core::store::S3Media;
 use mumble_core::test_support;
 use serde_json::{Value, json};
-use websocket::{Deps, TokenVerifier, handle};
+use websocket::{AllowedOrigins, Deps, TokenVerifier, handle};
 
 const CONNECT: &str = include_str!("../fixtures/connect.json");
 const DISCONNECT: &str = include_str!("../fixtures/disconnect.json");
@@ -78,6 +78,7 @@ async fn world() -> World {
         media: Arc::new(S3Media::new(s3, bucket)),
         invoker: invoker.clone(),
         max_audio_bytes: 1024,
+        allowed_origins: AllowedOrigins::new(["https://mumble.example.com"]),
     };
     World {
         deps,
@@ -237,4 +238,32 @@ async fn unknown_routes_are_answered_not_crashed() {
     .await;
     assert_eq!(response.status_code, 404);
     assert_eq!(body(&response)["type"], "error");
+}
+
+fn from_origin(origin: &str) -> ApiGatewayWebsocketProxyRequest {
+    event(CONNECT, |e| e["headers"]["Origin"] = json!(origin))
+}
+
+#[tokio::test]
+async fn a_page_from_another_site_may_not_connect() {
+    let w = world().await;
+
+    let refused = handle(&w.deps, from_origin("https://evil.example.net")).await;
+
+    assert_eq!(refused.status_code, 403);
+    assert_eq!(body(&refused)["error"]["code"], "forbidden");
+    assert!(w.connections.get(CONNECTION).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_star_in_allowed_origins_lets_any_site_connect() {
+    // The local and dev stages set `ALLOWED_ORIGINS=*`.
+    let mut w = world().await;
+    w.deps.allowed_origins = AllowedOrigins::new(["*"]);
+
+    for origin in ["http://127.0.0.1:8787", "https://elsewhere.example.org"] {
+        let response = handle(&w.deps, from_origin(origin)).await;
+        assert_eq!(response.status_code, 200, "{origin}: {:?}", body(&response));
+    }
+    assert!(w.connections.get(CONNECTION).await.unwrap().is_some());
 }

@@ -208,12 +208,12 @@ impl World {
         self.images.get(image_id).await.unwrap()
     }
 
-    /// The S3 event of an object created at `key`.
-    pub fn object_created(&self, key: &str) -> aws_lambda_events::s3::S3Event {
+    /// The media bucket's EventBridge "Object Created" event of an object at `key`.
+    pub fn object_created(&self, key: &str) -> image_processor::ObjectCreatedEvent {
         let mut event: Value = serde_json::from_str(OBJECT_CREATED).unwrap();
-        event["Records"][0]["s3"]["bucket"]["name"] = json!(self.bucket);
-        event["Records"][0]["s3"]["object"]["key"] = json!(key);
-        serde_json::from_value(event).expect("an S3 event")
+        event["detail"]["bucket"]["name"] = json!(self.bucket);
+        event["detail"]["object"]["key"] = json!(key);
+        serde_json::from_value(event).expect("an EventBridge Object Created event")
     }
 
     /// The statuses pushed to `connection_id`, in order.
