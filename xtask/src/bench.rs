@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::{stage, tools, ui};
 
+mod gateway;
 mod lambdas;
 
 /// What every benchmark is given.
@@ -45,6 +46,7 @@ macro_rules! bench {
 const BENCHES: &[Bench] = &[
     bench!("synth", synth_all_stages),
     bench!("lambdas", lambdas::run),
+    bench!("gateway", gateway::run),
     bench!("deploy-noop", crate::deploy::bench::noop_redeploy),
     bench!("site-sync", crate::deploy::bench::site_sync_1000),
 ];

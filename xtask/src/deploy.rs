@@ -297,22 +297,7 @@ async fn deploy_stack(
                 "stack {} is in ROLLBACK_COMPLETE after a failed first create; deleting it to create it again",
                 synth.name
             ));
-            let seen = events::seen_events(&cfn, &stack_id).await?;
-            cfn.delete_stack()
-                .stack_name(&stack_id)
-                .send()
-                .await
-                .map_err(aws::sdk_error)
-                .with_context(|| format!("cannot delete stack {}", synth.name))?;
-            let outcome =
-                events::follow(&cfn, &stack_id, &synth.name, seen, timeout(flags)).await?;
-            if outcome.status != "DELETE_COMPLETE" {
-                bail!(
-                    "stack {} could not be deleted ({}); delete it in the CloudFormation console",
-                    synth.name,
-                    outcome.status
-                );
-            }
+            stack::delete(&cfn, &stack_id, &synth.name, timeout(flags)).await?;
             ChangeSetType::Create
         }
     };

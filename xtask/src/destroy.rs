@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use crate::cli::Destroy;
-use crate::deploy::{events, stack};
+use crate::deploy::stack;
 use crate::{aws, ui};
 
 /// Bounds the wait for one stack's deletion (CloudFront distributions take the longest).
@@ -69,24 +69,7 @@ impl Destroy {
                 empty_bucket(&s3, &bucket).await?;
             }
             ui::step(format!("deleting {}", synth.name));
-            let seen = events::seen_events(&cfn, &stack_id).await?;
-            cfn.delete_stack()
-                .stack_name(&stack_id)
-                .send()
-                .await
-                .map_err(aws::sdk_error)
-                .with_context(|| format!("cannot delete stack {}", synth.name))?;
-            let outcome = events::follow(&cfn, &stack_id, &synth.name, seen, DELETE_LIMIT).await?;
-            if outcome.status != "DELETE_COMPLETE" {
-                for failure in &outcome.failures {
-                    ui::error(failure);
-                }
-                bail!(
-                    "stack {} could not be deleted ({}); see the reasons above",
-                    synth.name,
-                    outcome.status
-                );
-            }
+            stack::delete(&cfn, &stack_id, &synth.name, DELETE_LIMIT).await?;
         }
         ui::done(format!("stage {} destroyed", stage.name));
         Ok(())

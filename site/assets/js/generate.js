@@ -283,6 +283,9 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
       if (cancelled()) return;
       const started = await api.generate(request, take.idempotencyKey);
       const jobId = started?.jobId ?? started?.id;
+      // The answer says where the job stands (queued, or further along for a retried request);
+      // the pushes and polls that follow only report changes from there.
+      renderJob({ jobId, status: started?.status ?? 'queued' });
       socket = await socketReady;
       if (cancelled()) return;
       tracker = trackJob({

@@ -140,17 +140,32 @@ pub async fn restore(endpoint: &str, data_dir: &Path, saved: u64) -> Result<()> 
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::process::CommandExt;
+
     use super::*;
 
     #[test]
     fn a_second_dev_on_the_same_data_is_refused_while_the_first_runs() {
         let dir = tempfile::tempdir().unwrap();
         // A live process whose command line names xtask stands for another `cargo xtask dev`.
-        let mut other = std::process::Command::new("sh")
-            .args(["-c", "sleep 30", "xtask"])
+        let mut other = std::process::Command::new("sleep")
+            .arg0("xtask")
+            .arg("30")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let pid = other.id();
+        // `spawn` returns while the child is still inside exec, before its new command line is
+        // readable: wait until it is.
+        let started = std::time::Instant::now();
+        while !is_running_xtask(pid) {
+            assert!(
+                started.elapsed().as_secs() < 5,
+                "the stand-in did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         std::fs::write(dir.path().join("dev.pid"), pid.to_string()).unwrap();
         let refused = Lock::acquire(dir.path()).err().map(|e| e.to_string());
         other.kill().unwrap();
