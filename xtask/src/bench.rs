@@ -225,7 +225,7 @@ impl crate::cli::Bench {
 
         let out = self
             .out
-            .unwrap_or_else(|| tools::workspace_root().join("target/bench.json"));
+            .unwrap_or_else(|| tools::target_dir().join("bench.json"));
         if let Some(parent) = out.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;

@@ -20,7 +20,7 @@ use crate::{tools, ui};
 
 /// Where `cargo lambda build` leaves its zips, and where the manifest goes.
 pub fn default_artifacts_dir() -> PathBuf {
-    tools::workspace_root().join("target").join("lambda")
+    tools::target_dir().join("lambda")
 }
 
 /// One function's deployable zip.

@@ -139,7 +139,7 @@ async fn launch(port: Option<u16>, foreground: bool) -> Result<Emulator> {
         command.stdout(std::io::stderr()).stderr(Stdio::inherit());
         None
     } else {
-        let dir = tools::workspace_root().join("target/emulator");
+        let dir = tools::target_dir().join("emulator");
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join(format!("{port}.log"));

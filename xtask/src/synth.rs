@@ -84,7 +84,7 @@ fn remove_stale(stage: &Stage, out: &Path, written: &[Written]) -> Result<()> {
 
 /// Where `synth` writes when `--out` is not given.
 pub fn default_out(stage: &str) -> PathBuf {
-    tools::workspace_root().join("target/synth").join(stage)
+    tools::target_dir().join("synth").join(stage)
 }
 
 impl crate::cli::Synth {

@@ -328,7 +328,7 @@ fn browser_test(env: &ChildEnv, no_browser: bool) -> Result<Outcome> {
 
 /// cfn-lint on every template of every stage (and a personal stage): no error and no warning.
 fn lint_templates(tools: &Tools) -> Result<Outcome> {
-    let out = tools::workspace_root().join("target/cfn-lint");
+    let out = tools::target_dir().join("cfn-lint");
     let mut by_region: Vec<(String, Vec<PathBuf>)> = Vec::new();
     let stages = stage::all_with_personal()?;
     for stage in &stages {

@@ -22,6 +22,15 @@ const STAMP: &str = "mumble-requirements.sha256";
 ///
 /// `cargo xtask` sets `CARGO_MANIFEST_DIR` to `xtask/`; when the binary runs on its own we fall back
 /// to the path it was built from, then to walking up from the current directory.
+/// Cargo's build folder: `CARGO_TARGET_DIR` when set (relative to the workspace, as cargo reads
+/// it), else `target/` in the workspace. cargo-lambda writes its zips there too.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
 pub fn workspace_root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {

@@ -175,7 +175,7 @@ fn selected_functions() -> Result<(Vec<&'static FunctionSpec>, Vec<&'static str>
 }
 
 fn bench_dir() -> PathBuf {
-    tools::workspace_root().join("target/bench/lambdas")
+    tools::target_dir().join("bench/lambdas")
 }
 
 fn megabytes(bytes: u64) -> f64 {

@@ -18,7 +18,7 @@ exit 1\n";
 
 /// `target/dev-artifacts`, holding `{function}/bootstrap.zip` for every function.
 pub fn write_placeholders() -> Result<PathBuf> {
-    let dir = tools::workspace_root().join("target").join("dev-artifacts");
+    let dir = tools::target_dir().join("dev-artifacts");
     let zip = placeholder_zip()?;
     for function in stacks::FUNCTIONS {
         let function_dir = dir.join(function.name);

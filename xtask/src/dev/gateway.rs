@@ -101,10 +101,7 @@ pub fn build() -> Result<std::path::PathBuf> {
             "the local gateway did not build; fix the errors above (with --watch, saving a file retries)"
         );
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| tools::workspace_root().join("target"));
-    Ok(target.join("debug").join("local-gateway"))
+    Ok(tools::target_dir().join("debug").join("local-gateway"))
 }
 
 fn env_or(name: &str, default: &str) -> String {
