@@ -1,21 +1,39 @@
 //! The AWS SDK configuration and clients, built once per cold start in `main`.
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
-/// The shared SDK configuration: region and credentials from the Lambda environment, and
-/// `AWS_ENDPOINT_URL` when set (the local emulator in tests and `cargo xtask dev`).
+use crate::config::{ConfigError, Env, vars};
+
+/// The shared SDK configuration, from what Lambda puts in every function's environment: the
+/// region (`AWS_REGION`), the execution role's credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and `AWS_ENDPOINT_URL` when set (the SDK's own
+/// variable; the local emulator in tests and `cargo xtask dev`). A missing region fails the cold
+/// start naming the variable.
+///
+/// Not `aws_config::defaults()`: its provider chains (profile files, web identity through STS,
+/// ECS, IMDS) never apply inside Lambda, yet they are linked into every function and consulted on
+/// every cold start. Retries, timeouts and the credentials cache are the SDK clients' defaults.
 ///
 /// The HTTPS client is rustls on ring rather than the SDK's default aws-lc: the same TLS, about a
 /// megabyte less in every function's zip.
-pub async fn sdk_config() -> SdkConfig {
+pub fn sdk_config() -> Result<SdkConfig, ConfigError> {
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
-        .load()
-        .await
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(Env::require(vars::AWS_REGION)?))
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .http_client(http_client);
+    if let Some(endpoint) = Env::optional(vars::AWS_ENDPOINT_URL) {
+        config = config.endpoint_url(endpoint);
+    }
+    Ok(config.build())
 }
 
 pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {

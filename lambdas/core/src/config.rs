@@ -22,6 +22,10 @@ pub mod vars {
     pub const MAX_AUDIO_BYTES: &str = "MAX_AUDIO_BYTES";
     pub const AUDIO_RETENTION_DAYS: &str = "AUDIO_RETENTION_DAYS";
     pub const JOB_TIMEOUT_SECONDS: &str = "JOB_TIMEOUT_SECONDS";
+    /// Set by Lambda itself on every function.
+    pub const AWS_REGION: &str = "AWS_REGION";
+    /// The SDK's own variable for another endpoint; set for the local emulator only.
+    pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 }
 
 /// Defaults for the variables the contracts give one.

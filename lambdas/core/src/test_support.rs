@@ -14,12 +14,12 @@ use crate::store::images::USER_INDEX;
 
 /// The emulator configuration from `AWS_ENDPOINT_URL`. Panics (failing the test, never skipping
 /// it) when the variable is unset.
-pub async fn sdk_config() -> SdkConfig {
+pub fn sdk_config() -> SdkConfig {
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| v.starts_with("http://127.0.0.1")),
         "set AWS_ENDPOINT_URL (run through `cargo xtask test`)"
     );
-    crate::aws::sdk_config().await
+    crate::aws::sdk_config().expect("cargo xtask test sets AWS_REGION")
 }
 
 /// `prefix` plus a random suffix: a table or bucket name no other test uses.

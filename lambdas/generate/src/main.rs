@@ -3,7 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     mumble_core::telemetry::init();
-    let sdk = mumble_core::aws::sdk_config().await;
+    let sdk = mumble_core::aws::sdk_config()?;
     let deps = generate::Deps::from_env(&sdk).await?;
     mumble_core::runtime::serve_http(&deps, generate::handle).await
 }

@@ -16,7 +16,7 @@ use crate::websocket::{Connections, WebSocketApi};
 use crate::{functions, secrets};
 
 pub async fn run(settings: Settings) -> Result<()> {
-    let sdk = mumble_core::aws::sdk_config().await;
+    let sdk = mumble_core::aws::sdk_config()?;
     let stored = secrets::store_keys(&sdk).await?;
     if settings.providers == "offline" {
         eprintln!(

@@ -6,7 +6,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     mumble_core::telemetry::init();
-    let sdk = mumble_core::aws::sdk_config().await;
+    let sdk = mumble_core::aws::sdk_config()?;
     let deps = websocket::Deps::from_env(&sdk).await?;
     let deps = &deps;
     lambda_runtime::run(service_fn(

@@ -72,26 +72,16 @@ impl Deps {
                 name: vars::OPENWEATHER_API_KEY_PARAM.to_owned(),
             });
         }
-        // Both keys at once: each SSM read is a round trip on the cold start's critical path.
-        let (openai_key, weather_key) = tokio::try_join!(
-            async {
-                match providers {
-                    ProviderKind::Openai => secrets::load(&ssm, vars::OPENAI_API_KEY_PARAM)
-                        .await
-                        .map(Some),
-                    ProviderKind::Offline => Ok(None),
-                }
-            },
-            async {
-                if has_weather {
-                    secrets::load(&ssm, vars::OPENWEATHER_API_KEY_PARAM)
-                        .await
-                        .map(Some)
-                } else {
-                    Ok(None)
-                }
-            },
-        )?;
+        let mut wanted = Vec::new();
+        if providers == ProviderKind::Openai {
+            wanted.push(vars::OPENAI_API_KEY_PARAM);
+        }
+        if has_weather {
+            wanted.push(vars::OPENWEATHER_API_KEY_PARAM);
+        }
+        let mut keys = secrets::load_all(&ssm, &wanted).await?;
+        let openai_key = keys.remove(vars::OPENAI_API_KEY_PARAM);
+        let weather_key = keys.remove(vars::OPENWEATHER_API_KEY_PARAM);
         let (transcriber, image_generator): (Arc<dyn Transcriber>, Arc<dyn ImageGenerator>) =
             match openai_key {
                 Some(key) => {

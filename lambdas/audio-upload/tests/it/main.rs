@@ -16,7 +16,7 @@ const POST_UPLOAD_URL: &str = include_str!("../fixtures/post-upload-url.json");
 const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
 
 async fn s3_deps() -> (Deps, aws_sdk_s3::Client, String) {
-    let sdk = test_support::sdk_config().await;
+    let sdk = test_support::sdk_config();
     let s3 = mumble_core::aws::s3_client(&sdk);
     let bucket = test_support::bucket(&s3).await;
     let deps = Deps {

@@ -8,7 +8,7 @@ use mumble_core::store::{
 use mumble_core::test_support;
 
 async fn clients() -> (aws_sdk_dynamodb::Client, aws_sdk_s3::Client) {
-    let sdk = test_support::sdk_config().await;
+    let sdk = test_support::sdk_config();
     (
         mumble_core::aws::dynamodb_client(&sdk),
         mumble_core::aws::s3_client(&sdk),

@@ -26,7 +26,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let sdk = test_support::sdk_config().await;
+    let sdk = test_support::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let s3 = mumble_core::aws::s3_client(&sdk);
     let images = Arc::new(DynamoImages::new(

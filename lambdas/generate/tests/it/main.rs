@@ -27,7 +27,7 @@ struct World {
 }
 
 async fn world_with(invoker: RecordingInvoker) -> World {
-    let sdk = test_support::sdk_config().await;
+    let sdk = test_support::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let s3 = mumble_core::aws::s3_client(&sdk);
     let table = test_support::jobs_table(&dynamodb).await;

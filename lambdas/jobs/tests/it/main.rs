@@ -14,7 +14,7 @@ const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
 const BOB: &str = "0e9f11aa-3c2b-4f7e-9a51-8f1c2a4e0d6b";
 
 async fn deps() -> (Deps, Arc<DynamoJobs>) {
-    let sdk = test_support::sdk_config().await;
+    let sdk = test_support::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let table = test_support::jobs_table(&dynamodb).await;
     let jobs = Arc::new(DynamoJobs::new(dynamodb, table));

@@ -77,7 +77,7 @@ pub fn quick_limits() -> StepLimits {
 impl World {
     /// Alice has connections `alice-1` and `alice-gone` (which answers 410); Bob has `bob-1`.
     pub async fn new() -> Self {
-        let sdk = test_support::sdk_config().await;
+        let sdk = test_support::sdk_config();
         let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
         let s3 = mumble_core::aws::s3_client(&sdk);
         let bucket = test_support::bucket(&s3).await;
