@@ -42,6 +42,15 @@ pub fn client(timeouts: Timeouts) -> Result<reqwest::Client, ConfigError> {
         .map_err(|e| init_error(e.to_string()))
 }
 
+/// Starts loading the root certificates on another thread. A cold start that reads SSM before
+/// building its clients calls this first, so that the CPU work overlaps the network round trip;
+/// [`client`] then finds the roots loaded, or waits for them.
+pub fn preload_roots() {
+    std::thread::spawn(|| {
+        let _ = tls_config();
+    });
+}
+
 /// What reqwest would set up by itself (rustls, the platform's roots through
 /// rustls-platform-verifier), built once per process: loading and parsing the system's root
 /// certificates is most of the cost of a client, and the worker builds two. The crypto provider is

@@ -24,6 +24,7 @@ pub struct Deps {
 
 impl Deps {
     pub async fn from_env(sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        mumble_core::http::preload_roots();
         let api_key = secrets::load(
             &SsmSecrets::new(aws::ssm_client(sdk)),
             vars::OPENWEATHER_API_KEY_PARAM,

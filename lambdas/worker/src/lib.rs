@@ -79,6 +79,7 @@ impl Deps {
         if has_weather {
             wanted.push(vars::OPENWEATHER_API_KEY_PARAM);
         }
+        mumble_core::http::preload_roots();
         let mut keys = secrets::load_all(&ssm, &wanted).await?;
         let openai_key = keys.remove(vars::OPENAI_API_KEY_PARAM);
         let weather_key = keys.remove(vars::OPENWEATHER_API_KEY_PARAM);

@@ -115,6 +115,14 @@ pub async fn run(context: Context) -> Result<Vec<Row>> {
         rows.extend(measurement.init_row(subject));
     }
 
+    if let Some(emulator) = &emulator
+        && subjects.iter().any(|subject| {
+            subject.needs_aws() && subject.spec.tables.iter().any(|t| t.table == Table::Jobs)
+        })
+    {
+        rows.push(emulator_round_trip(emulator, &stage, context.runs).await?);
+    }
+
     if let Some(probe) = subjects
         .iter()
         .find(|subject| subject.spec.name == PANIC_PROBE)
@@ -619,18 +627,7 @@ async fn seed_emulator(emulator: &Emulator, stage: &Stage, specs: &[&FunctionSpe
         .context("cannot build an HTTP client")?;
     let base = emulator.endpoint_url();
     let call = |service: &'static str, target: String, body: Value| {
-        let request = client
-            .post(&base)
-            .header("x-amz-target", target)
-            .header("content-type", "application/x-amz-json-1.1")
-            .header(
-                "authorization",
-                format!(
-                    "AWS4-HMAC-SHA256 Credential=test/20261126/us-east-1/{service}/aws4_request, \
-                     SignedHeaders=host, Signature=0"
-                ),
-            )
-            .body(body.to_string());
+        let request = json_call(&client, &base, service, &target, &body);
         async move {
             let response = request.send().await?;
             let status = response.status();
@@ -675,6 +672,66 @@ async fn seed_emulator(emulator: &Emulator, stage: &Stage, specs: &[&FunctionSpe
         }
     }
     Ok(())
+}
+
+/// An AWS JSON-protocol call (DynamoDB, SSM) to the emulator, which does not check signatures.
+fn json_call(
+    client: &reqwest::Client,
+    base: &str,
+    service: &str,
+    target: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    client
+        .post(base)
+        .header("x-amz-target", target)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential=test/20261126/us-east-1/{service}/aws4_request, \
+                 SignedHeaders=host, Signature=0"
+            ),
+        )
+        .body(body.to_string())
+}
+
+/// The emulator's own answer time for one DynamoDB `GetItem` of a missing item over a kept-alive
+/// connection: the floor under every AWS call in the cold starts above, for reading them (moto
+/// is Python; DynamoDB answers such a read in a few milliseconds too, but not this one's).
+async fn emulator_round_trip(emulator: &Emulator, stage: &Stage, runs: usize) -> Result<Row> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .context("cannot build an HTTP client")?;
+    let base = emulator.endpoint_url();
+    let table = table_name(stage, Table::Jobs);
+    let body = json!({ "TableName": table, "Key": { "jobId": { "S": "bench-unknown-job" } } });
+    let mut samples = Vec::with_capacity(runs);
+    // One more than measured: the first opens the connection.
+    for run in 0..=runs {
+        let started = Instant::now();
+        let response = json_call(
+            &client,
+            &base,
+            "dynamodb",
+            "DynamoDB_20120810.GetItem",
+            &body,
+        )
+        .send()
+        .await?;
+        if !response.status().is_success() {
+            bail!("the emulator answered GetItem with {}", response.status());
+        }
+        response.bytes().await?;
+        if run > 0 {
+            samples.push(started.elapsed());
+        }
+    }
+    Ok(Row::millis(
+        format!("AWS emulator alone: one DynamoDB GetItem, median of {runs}"),
+        median(&mut samples),
+    ))
 }
 
 /// A table keyed like the data stack's (`stacks::stacks::data`), with its `UserIndex` GSI.
