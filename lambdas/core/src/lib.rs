@@ -50,33 +50,50 @@
 //!   caller. Bad input is always a 4xx, never a panic or a 5xx.
 //! - Non-HTTP functions (worker, processor, cleanup) follow the same `Deps` + plain `async fn`
 //!   shape with their typed event, and are served with `lambda_runtime::run` directly.
+//! - Function crates enable the `services` feature (AWS, HTTP clients, the pipeline); `health`
+//!   alone does without, so its build compiles no SDK.
 //! - Integration tests enable the `test-support` feature and use `mumble_core::test_support`
 //!   for emulator clients, tables with the deployed key schemas, buckets and fixture requests.
 
-pub mod aws;
 pub mod config;
 pub mod error;
-pub mod http;
 pub mod identity;
-pub mod jwt;
+pub mod prompt;
 pub mod request;
 pub mod response;
 pub mod runtime;
 pub mod secrets;
-pub mod store;
 pub mod telemetry;
 pub mod time;
+
+// Feature `services`: what talks to AWS or a third party.
+#[cfg(feature = "services")]
+pub mod aws;
+#[cfg(feature = "services")]
+pub mod http;
+#[cfg(feature = "services")]
+pub mod jwt;
+#[cfg(feature = "services")]
+pub mod store;
+#[cfg(feature = "services")]
 pub mod weather;
 
-// The generation pipeline: providers, prompt, retries, jobs, connections and pushes.
+// The generation pipeline (feature `services`): providers, retries, jobs, connections and pushes.
+#[cfg(feature = "services")]
 pub mod connections;
+#[cfg(feature = "services")]
 pub mod generation;
+#[cfg(feature = "services")]
 pub mod jobs;
+#[cfg(feature = "services")]
 pub mod offline;
+#[cfg(feature = "services")]
 pub mod openai;
-pub mod prompt;
+#[cfg(feature = "services")]
 pub mod providers;
+#[cfg(feature = "services")]
 pub mod push;
+#[cfg(feature = "services")]
 pub mod retry;
 
 #[cfg(feature = "test-support")]

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use async_trait::async_trait;
+#[cfg(feature = "services")]
 use tokio::sync::Mutex;
 
 use crate::config::{ConfigError, Env};
@@ -69,14 +70,17 @@ pub trait SecretSource: Send + Sync {
 }
 
 /// SSM Parameter Store, with decryption, caching each value for the life of the process.
+#[cfg(feature = "services")]
 pub struct SsmSecrets {
     client: aws_sdk_ssm::Client,
     cache: Mutex<HashMap<String, Secret>>,
 }
 
 /// `GetParameters` takes at most this many names.
+#[cfg(feature = "services")]
 const GET_PARAMETERS_MAX: usize = 10;
 
+#[cfg(feature = "services")]
 impl SsmSecrets {
     pub fn new(client: aws_sdk_ssm::Client) -> Self {
         Self {
@@ -114,6 +118,7 @@ impl SsmSecrets {
     }
 }
 
+#[cfg(feature = "services")]
 #[async_trait]
 impl SecretSource for SsmSecrets {
     async fn get(&self, name: &str) -> Result<Secret, SecretError> {

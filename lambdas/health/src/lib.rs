@@ -3,7 +3,6 @@
 //! Kept cheap on purpose: no AWS calls, so probes and uptime checks cost nothing and never fail
 //! because a dependency is slow.
 
-use aws_config::SdkConfig;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mumble_core::{ApiError, ConfigError, Env, respond, response};
@@ -14,7 +13,7 @@ pub struct Deps {
 }
 
 impl Deps {
-    pub async fn from_env(_sdk: &SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             stage: Env::stage()?,
         })

@@ -74,9 +74,7 @@ pub async fn load(sdk: &SdkConfig, verifier: Arc<JwtVerifier>) -> Loaded {
     };
     add(
         "health",
-        health::Deps::from_env(sdk)
-            .await
-            .map(|deps| http_function!(health, deps)),
+        health::Deps::from_env().map(|deps| http_function!(health, deps)),
     );
     add(
         "audio-upload",
