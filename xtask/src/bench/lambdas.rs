@@ -1038,37 +1038,39 @@ struct Variant {
     subject: Subject,
 }
 
-/// Builds the probe with the strategy the release build does not use, cold-starts both builds
-/// interleaved, and reports sizes and cold starts of each, abort first.
+/// Builds the probe alone with each panic strategy, cold-starts both builds interleaved, and
+/// reports sizes and cold starts of each, abort first. Both are built alone, and the same way, so
+/// that they differ in the strategy only: built with the other functions, the probe would get the
+/// features they turn on in shared crates (mumble-core's `services`, for one).
 async fn compare_panic_strategies(
     api: &RuntimeApi,
     stage: &Stage,
     built: Variant,
     runs: usize,
 ) -> Result<Vec<Row>> {
-    let strategy = built.strategy.other();
-    let zip = build_with_panic(stage, PANIC_PROBE, strategy)?;
-    let dir = bench_dir()
-        .join(format!("panic-{}", strategy.as_str()))
-        .join(PANIC_PROBE);
-    let (binary_path, binary) = unpack_bootstrap(&zip, &dir)?;
-    // Sized as `cargo xtask build` packs its zips, so both sides are compared alike.
-    let zip_size = build::reproducible_zip(&fs::read(&zip)?)?.len() as u64;
-    let subject = Subject {
-        binary: binary_path,
-        ..built.subject.clone()
-    };
-    let other = Variant {
-        strategy,
-        zip: zip_size,
-        binary,
-        subject,
-    };
+    let mut variants = Vec::new();
+    for strategy in [built.strategy, built.strategy.other()] {
+        let zip = build_with_panic(stage, PANIC_PROBE, strategy)?;
+        let dir = bench_dir()
+            .join(format!("panic-{}", strategy.as_str()))
+            .join(PANIC_PROBE);
+        let (binary_path, binary) = unpack_bootstrap(&zip, &dir)?;
+        // Sized as `cargo xtask build` packs its zips, so both sides are compared alike.
+        let zip_size = build::reproducible_zip(&fs::read(&zip)?)?.len() as u64;
+        variants.push(Variant {
+            strategy,
+            zip: zip_size,
+            binary,
+            subject: Subject {
+                binary: binary_path,
+                ..built.subject.clone()
+            },
+        });
+    }
 
     ui::info(format!(
         "{runs} cold starts each of {PANIC_PROBE} with panic=abort and panic=unwind"
     ));
-    let mut variants = [built, other];
     variants.sort_by_key(|variant| variant.strategy != PanicStrategy::Abort);
     let subjects: Vec<Subject> = variants
         .iter()
@@ -1079,9 +1081,9 @@ async fn compare_panic_strategies(
     let mut rows = Vec::new();
     for (variant, measurement) in variants.iter().zip(&measured) {
         let origin = if variant.strategy == release {
-            "what `cargo lambda build --release` builds now"
+            "the release profile's strategy, built alone"
         } else {
-            "built only for this comparison"
+            "the other strategy, built alone"
         };
         let what = format!("{PANIC_PROBE} panic={}", variant.strategy.as_str());
         rows.push(Row::new(
