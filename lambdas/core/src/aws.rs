@@ -15,7 +15,9 @@ use crate::config::{ConfigError, Env, vars};
 ///
 /// Not `aws_config::defaults()`: its provider chains (profile files, web identity through STS,
 /// ECS, IMDS) never apply inside Lambda, yet they are linked into every function and consulted on
-/// every cold start. Retries, timeouts and the credentials cache are the SDK clients' defaults.
+/// every cold start. Retries, timeouts and the credentials cache are the SDK clients' defaults;
+/// settings only `aws_config` reads (profile files, `AWS_ENDPOINT_URL_<SERVICE>`,
+/// `AWS_MAX_ATTEMPTS`) do not apply to the functions.
 ///
 /// The HTTPS client is rustls on ring rather than the SDK's default aws-lc: the same TLS, about a
 /// megabyte less in every function's zip.
