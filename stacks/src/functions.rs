@@ -25,56 +25,11 @@ impl FunctionKind {
     }
 }
 
-/// The data stack's tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Table {
-    Users,
-    Images,
-    Jobs,
-    Connections,
-}
-
-impl Table {
-    pub const ALL: [Table; 4] = [Table::Users, Table::Images, Table::Jobs, Table::Connections];
-
-    /// The prefix of the data stack's outputs (`UsersTableName`, `UsersTableArn`).
-    pub fn output_prefix(self) -> &'static str {
-        match self {
-            Table::Users => "UsersTable",
-            Table::Images => "ImagesTable",
-            Table::Jobs => "JobsTable",
-            Table::Connections => "ConnectionsTable",
-        }
-    }
-
-    /// The environment variable carrying the table's name.
-    pub fn env(self) -> &'static str {
-        match self {
-            Table::Users => "USERS_TABLE",
-            Table::Images => "IMAGES_TABLE",
-            Table::Jobs => "JOBS_TABLE",
-            Table::Connections => "CONNECTIONS_TABLE",
-        }
-    }
-}
-
-/// DynamoDB actions a function may take on one table.
-#[derive(Clone, Copy, Debug)]
-pub struct TableAccess {
-    pub table: Table,
-    pub actions: &'static [&'static str],
-    /// Also the table's secondary indexes (for `Query` by user).
-    pub indexes: bool,
-}
-
-/// S3 actions a function may take on one key prefix of the media bucket.
-#[derive(Clone, Copy, Debug)]
-pub struct MediaAccess {
-    pub prefix: &'static str,
-    pub actions: &'static [&'static str],
-    /// Also `s3:ListBucket`, limited to this prefix.
-    pub list: bool,
-}
+pub use mumble_contract::Table;
+use mumble_contract::env::{defaults, vars};
+use mumble_contract::iam::{
+    Grant, Resource, connections, images, jobs, media, push, secrets, users, worker,
+};
 
 /// SSM SecureString parameters; functions get their names, never their values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,27 +50,29 @@ impl Secret {
     /// The variable naming the parameter.
     pub fn env(self) -> &'static str {
         match self {
-            Secret::OpenAi => "OPENAI_API_KEY_PARAM",
-            Secret::OpenWeather => "OPENWEATHER_API_KEY_PARAM",
+            Secret::OpenAi => vars::OPENAI_API_KEY_PARAM,
+            Secret::OpenWeather => vars::OPENWEATHER_API_KEY_PARAM,
         }
     }
 
     /// The variable for the provider's base URL and its default.
     pub fn base_url(self) -> (&'static str, &'static str) {
         match self {
-            Secret::OpenAi => ("OPENAI_BASE_URL", "https://api.openai.com/v1"),
-            Secret::OpenWeather => ("OPENWEATHER_BASE_URL", "https://api.openweathermap.org"),
+            Secret::OpenAi => (vars::OPENAI_BASE_URL, defaults::OPENAI_BASE_URL),
+            Secret::OpenWeather => (vars::OPENWEATHER_BASE_URL, defaults::OPENWEATHER_BASE_URL),
         }
+    }
+
+    /// The SSM parameter's full name in a stage: `/mumble/{stage}/{parameter}`.
+    pub fn parameter_name(self, stage: &str) -> String {
+        format!("/mumble/{stage}/{}", self.parameter())
     }
 }
 
-/// Everything else a function may need, each bringing its variable and, where needed, permission.
+/// Settings a function reads, each bringing its variable. (What it may call, and the variables
+/// naming those resources, follow from its grants.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Uses {
-    /// `WORKER_FUNCTION` and `lambda:InvokeFunction` on the worker.
-    Worker,
-    /// `WEBSOCKET_ENDPOINT` and `execute-api:ManageConnections` on the WebSocket API.
-    WebSocketPush,
     /// `USER_POOL_ID` and `USER_POOL_CLIENT_ID`, to verify tokens outside the HTTP API's authorizer.
     UserPool,
     AllowedOrigins,
@@ -134,8 +91,8 @@ pub struct FunctionSpec {
     pub description: &'static str,
     pub kind: FunctionKind,
     pub timeout_seconds: u32,
-    pub tables: &'static [TableAccess],
-    pub media: &'static [MediaAccess],
+    /// The adapter operations its `Deps` use (`mumble_contract::iam`): its role is their sum.
+    pub grants: &'static [&'static [Grant]],
     pub secrets: &'static [Secret],
     pub uses: &'static [Uses],
 }
@@ -157,18 +114,40 @@ impl FunctionSpec {
     pub fn uses(&self, what: Uses) -> bool {
         self.uses.contains(&what)
     }
+
+    /// Every grant of every adapter operation the function uses.
+    pub fn grants(&self) -> impl Iterator<Item = &'static Grant> + use<> {
+        self.grants.iter().flat_map(|grants| grants.iter())
+    }
+
+    /// The tables the function reads or writes, each once, in the order of its grants.
+    pub fn tables(&self) -> Vec<Table> {
+        let mut tables = Vec::new();
+        for grant in self.grants() {
+            if let Resource::Table { table, .. } = grant.on
+                && !tables.contains(&table)
+            {
+                tables.push(table);
+            }
+        }
+        tables
+    }
+
+    /// Whether it touches the media bucket.
+    pub fn uses_media(&self) -> bool {
+        self.grants().any(|grant| {
+            matches!(
+                grant.on,
+                Resource::MediaObjects { .. } | Resource::MediaListing { .. }
+            )
+        })
+    }
 }
 
 /// Looks a function up by name.
 pub fn function(name: &str) -> Option<&'static FunctionSpec> {
     FUNCTIONS.iter().find(|f| f.name == name)
 }
-
-const READ_WRITE_ITEM: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-];
 
 pub static FUNCTIONS: &[FunctionSpec] = &[
     FunctionSpec {
@@ -177,8 +156,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Reports that the API is up",
         kind: FunctionKind::Http,
         timeout_seconds: 5,
-        tables: &[],
-        media: &[],
+        grants: &[],
         secrets: &[],
         uses: &[],
     },
@@ -188,12 +166,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Hands out presigned URLs for audio uploads",
         kind: FunctionKind::Http,
         timeout_seconds: 10,
-        tables: &[],
-        media: &[MediaAccess {
-            prefix: "audio/",
-            actions: &["s3:PutObject"],
-            list: false,
-        }],
+        grants: &[&media::presign_put("audio/")],
         secrets: &[],
         uses: &[Uses::MaxAudioBytes],
     },
@@ -203,8 +176,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Current weather for a location",
         kind: FunctionKind::Http,
         timeout_seconds: 15,
-        tables: &[],
-        media: &[],
+        grants: &[&[secrets::READ]],
         secrets: &[Secret::OpenWeather],
         uses: &[Uses::Providers],
     },
@@ -214,22 +186,12 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Lists, shows and deletes the caller's images",
         kind: FunctionKind::Http,
         timeout_seconds: 10,
-        tables: &[TableAccess {
-            table: Table::Images,
-            actions: &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem"],
-            indexes: true,
-        }],
-        media: &[
-            MediaAccess {
-                prefix: "images/",
-                actions: &["s3:GetObject", "s3:DeleteObject"],
-                list: false,
-            },
-            MediaAccess {
-                prefix: "thumbnails/",
-                actions: &["s3:GetObject", "s3:DeleteObject"],
-                list: false,
-            },
+        grants: &[
+            &[images::GET, images::LIST_BY_USER, images::DELETE],
+            &media::presign_get("images/"),
+            &media::presign_get("thumbnails/"),
+            &media::delete("images/"),
+            &media::delete("thumbnails/"),
         ],
         secrets: &[],
         uses: &[],
@@ -240,12 +202,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Reads and updates the caller's profile",
         kind: FunctionKind::Http,
         timeout_seconds: 10,
-        tables: &[TableAccess {
-            table: Table::Users,
-            actions: READ_WRITE_ITEM,
-            indexes: false,
-        }],
-        media: &[],
+        grants: &[&[users::GET, users::WRITE]],
         secrets: &[],
         uses: &[],
     },
@@ -255,18 +212,12 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Queues an image generation job and starts the worker",
         kind: FunctionKind::Http,
         timeout_seconds: 10,
-        tables: &[TableAccess {
-            table: Table::Jobs,
-            actions: READ_WRITE_ITEM,
-            indexes: false,
-        }],
-        media: &[MediaAccess {
-            prefix: "audio/",
-            actions: &["s3:GetObject"],
-            list: true,
-        }],
+        grants: &[
+            &[jobs::CREATE, jobs::ADVANCE, worker::START],
+            &media::read("audio/"),
+        ],
         secrets: &[],
-        uses: &[Uses::Worker, Uses::MaxAudioBytes, Uses::JobTimeoutSeconds],
+        uses: &[Uses::MaxAudioBytes, Uses::JobTimeoutSeconds],
     },
     FunctionSpec {
         name: "jobs",
@@ -274,12 +225,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Reports a job's state",
         kind: FunctionKind::Http,
         timeout_seconds: 10,
-        tables: &[TableAccess {
-            table: Table::Jobs,
-            actions: &["dynamodb:GetItem"],
-            indexes: false,
-        }],
-        media: &[],
+        grants: &[&[jobs::GET]],
         secrets: &[],
         uses: &[],
     },
@@ -289,37 +235,21 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Turns a recording into an image: transcript, weather, prompt, image",
         kind: FunctionKind::Async,
         timeout_seconds: 300,
-        tables: &[
-            TableAccess {
-                table: Table::Jobs,
-                actions: &["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                indexes: false,
-            },
-            TableAccess {
-                table: Table::Images,
-                actions: &["dynamodb:PutItem"],
-                indexes: false,
-            },
-            TableAccess {
-                table: Table::Connections,
-                actions: &["dynamodb:Query", "dynamodb:DeleteItem"],
-                indexes: true,
-            },
-        ],
-        media: &[
-            MediaAccess {
-                prefix: "audio/",
-                actions: &["s3:GetObject"],
-                list: false,
-            },
-            MediaAccess {
-                prefix: "images/",
-                actions: &["s3:PutObject"],
-                list: false,
-            },
+        grants: &[
+            &[
+                jobs::GET,
+                jobs::ADVANCE,
+                images::PUT,
+                connections::LIST_BY_USER,
+                connections::DELETE,
+                secrets::READ,
+                push::SEND,
+            ],
+            &media::read("audio/"),
+            &media::put("images/"),
         ],
         secrets: &[Secret::OpenAi, Secret::OpenWeather],
-        uses: &[Uses::WebSocketPush, Uses::Providers],
+        uses: &[Uses::Providers],
     },
     FunctionSpec {
         name: "image-processor",
@@ -327,22 +257,10 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Makes thumbnails and records image dimensions",
         kind: FunctionKind::ObjectCreated,
         timeout_seconds: 60,
-        tables: &[TableAccess {
-            table: Table::Images,
-            actions: &["dynamodb:Query", "dynamodb:UpdateItem"],
-            indexes: false,
-        }],
-        media: &[
-            MediaAccess {
-                prefix: "images/",
-                actions: &["s3:GetObject"],
-                list: false,
-            },
-            MediaAccess {
-                prefix: "thumbnails/",
-                actions: &["s3:PutObject"],
-                list: false,
-            },
+        grants: &[
+            &[images::RECORD_DETAILS],
+            &media::read("images/"),
+            &media::put("thumbnails/"),
         ],
         secrets: &[],
         uses: &[],
@@ -353,33 +271,21 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Accepts WebSocket connections and generation requests",
         kind: FunctionKind::WebSocket,
         timeout_seconds: 15,
-        tables: &[
-            TableAccess {
-                table: Table::Connections,
-                actions: &[
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:DeleteItem",
-                ],
-                indexes: false,
-            },
-            TableAccess {
-                table: Table::Jobs,
-                actions: READ_WRITE_ITEM,
-                indexes: false,
-            },
+        grants: &[
+            &[
+                connections::PUT,
+                connections::GET,
+                connections::DELETE,
+                jobs::CREATE,
+                jobs::ADVANCE,
+                worker::START,
+            ],
+            &media::read("audio/"),
         ],
-        media: &[MediaAccess {
-            prefix: "audio/",
-            actions: &["s3:GetObject"],
-            list: true,
-        }],
         secrets: &[],
         uses: &[
             Uses::UserPool,
             Uses::AllowedOrigins,
-            Uses::Worker,
-            Uses::WebSocketPush,
             Uses::MaxAudioBytes,
             Uses::JobTimeoutSeconds,
         ],
@@ -390,23 +296,16 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         description: "Fails stuck jobs, deletes expired audio, drops stale connections",
         kind: FunctionKind::Schedule,
         timeout_seconds: 120,
-        tables: &[
-            TableAccess {
-                table: Table::Jobs,
-                actions: &["dynamodb:Scan", "dynamodb:UpdateItem"],
-                indexes: false,
-            },
-            TableAccess {
-                table: Table::Connections,
-                actions: &["dynamodb:Scan", "dynamodb:DeleteItem"],
-                indexes: false,
-            },
+        grants: &[
+            &[
+                jobs::SCAN,
+                jobs::FAIL_IF_STUCK,
+                connections::EXPIRED,
+                connections::DELETE,
+            ],
+            &media::list("audio/"),
+            &media::delete("audio/"),
         ],
-        media: &[MediaAccess {
-            prefix: "audio/",
-            actions: &["s3:DeleteObject"],
-            list: true,
-        }],
         secrets: &[],
         uses: &[Uses::AudioRetentionDays, Uses::JobTimeoutSeconds],
     },

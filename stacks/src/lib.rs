@@ -1,6 +1,7 @@
 //! Mumble's infrastructure as typed data: stage settings in, CloudFormation templates out.
 
 pub mod cfn;
+pub mod environment;
 pub mod functions;
 pub mod openapi;
 pub mod resources;
@@ -10,48 +11,8 @@ mod stacks;
 
 pub use cfn::Template;
 pub use functions::{FUNCTIONS, FunctionKind, FunctionSpec};
+pub use mumble_contract::{Output, Part};
 pub use settings::{Settings, SettingsError, Stage};
-
-/// The stacks of a stage, in deploy order (destroy in reverse).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Part {
-    /// The artifacts bucket (and the GitHub deploy role), in the stage's region.
-    Bootstrap,
-    /// The site's certificate, in us-east-1 as CloudFront requires; only for stages with a domain.
-    Cert,
-    /// Tables and the media bucket.
-    Data,
-    /// Functions, APIs, user pool, schedules, alarms.
-    App,
-    /// The site bucket and its CloudFront distribution.
-    Web,
-}
-
-impl Part {
-    pub const ALL: [Part; 5] = [
-        Part::Bootstrap,
-        Part::Cert,
-        Part::Data,
-        Part::App,
-        Part::Web,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Part::Bootstrap => "bootstrap",
-            Part::Cert => "cert",
-            Part::Data => "data",
-            Part::App => "app",
-            Part::Web => "web",
-        }
-    }
-}
-
-impl std::fmt::Display for Part {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One synthesized stack, ready to write or deploy.
 #[derive(Clone, Debug)]

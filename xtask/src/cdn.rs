@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use stacks::Output;
 
 use crate::cli::{Invalidate, OutputFormat};
 use crate::{aws, ui};
@@ -134,7 +135,7 @@ impl Invalidate {
         let config = aws::sdk_config(&self.aws, &stage.region).await;
         aws::check_account(&config, &stage.name, stage.account_id.as_deref()).await?;
         let outputs = crate::outputs::read(&config, &stage).await?;
-        let distribution_id = outputs.require(&stage, "DistributionId")?;
+        let distribution_id = outputs.require(&stage, Output::DistributionId)?;
         let paths = if self.paths.is_empty() {
             vec!["/*".to_owned()]
         } else {

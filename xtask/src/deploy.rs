@@ -16,7 +16,8 @@ use aws_sdk_cloudformation::types::{ChangeSetType, Parameter};
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use stacks::{Part, Stage};
+use stacks::cfn::ParameterSource;
+use stacks::{Output, Part, Stage};
 
 use crate::build::{self, Artifact};
 use crate::cli::{AwsArgs, Deploy, OutputFormat, Sources};
@@ -150,7 +151,7 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
             .insert(synth.name.clone(), stack::outputs_of(&found));
         stacks.push(result);
         if synth.part == Part::Bootstrap {
-            let bucket = outputs.require(stage, "ArtifactsBucketName")?;
+            let bucket = outputs.require(stage, Output::ArtifactsBucketName)?;
             artifacts_uploaded =
                 upload_artifacts(&target.config, &bucket, &target.artifacts).await?;
         }
@@ -158,7 +159,7 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
 
     ui::step("syncing the site");
     let s3 = aws_sdk_s3::Client::new(&target.config);
-    let bucket = outputs.require(stage, "SiteBucketName")?;
+    let bucket = outputs.require(stage, Output::SiteBucketName)?;
     let files = site_sync::local_files(&target.site_dir, vec![site_config(target, &outputs)?])?;
     let remote = site_sync::remote_etags(&s3, &bucket).await?;
     let site = site_sync::plan(&files, &remote);
@@ -175,15 +176,15 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
         None
     } else {
         ui::step("invalidating the CDN");
-        let distribution_id = outputs.require(stage, "DistributionId")?;
+        let distribution_id = outputs.require(stage, Output::DistributionId)?;
         let cloudfront = aws_sdk_cloudfront::Client::new(&target.config);
         Some(cdn::invalidate(&cloudfront, &distribution_id, &paths, flags.wait).await?)
     };
 
     let report = Report {
         stage: stage.name.clone(),
-        site_url: outputs.get("SiteUrl").map(str::to_owned),
-        api_url: outputs.get("HttpApiUrl").map(str::to_owned),
+        site_url: outputs.get(Output::SiteUrl).map(str::to_owned),
+        api_url: outputs.get(Output::HttpApiUrl).map(str::to_owned),
         artifacts_uploaded,
         stacks,
         site,
@@ -199,13 +200,14 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
 }
 
 /// One stack to deploy: its template as text (what CloudFormation gets) and as a document (to
-/// read its parameters and resources).
+/// list its resources), and where each of its parameters comes from.
 struct StackSource {
     name: String,
     part: Part,
     region: String,
     body: String,
     document: serde_json::Value,
+    parameters: Vec<(String, ParameterSource)>,
 }
 
 /// The stage's stacks in deploy order: synthesized, or read from `{dir}/{stack}.yaml`.
@@ -232,7 +234,26 @@ fn stack_sources(
             };
             let document: serde_json::Value = serde_norway::from_str(&body)
                 .with_context(|| format!("the template of {} is not valid YAML", synth.name))?;
-            Ok(StackSource { name: synth.name, part: synth.part, region: synth.region, body, document })
+            let parameters: Vec<_> = synth
+                .template
+                .parameters
+                .iter()
+                .map(|(name, parameter)| (name.clone(), parameter.source))
+                .collect();
+            // A reviewed template must take the parameters this version of Mumble fills.
+            let declared: Vec<&String> = document["Parameters"]
+                .as_object()
+                .map(|declared| declared.keys().collect())
+                .unwrap_or_default();
+            let expected: Vec<&String> = parameters.iter().map(|(name, _)| name).collect();
+            if declared != expected {
+                bail!(
+                    "the template of {} declares the parameters {declared:?}, but this version of Mumble fills {expected:?}; write the templates again with `cargo xtask synth --stage {}`",
+                    synth.name,
+                    stage.name
+                );
+            }
+            Ok(StackSource { name: synth.name, part: synth.part, region: synth.region, body, document, parameters })
         })
         .collect()
 }
@@ -307,9 +328,11 @@ async fn deploy_stack(
     // bootstrap stack itself reads it from its own outputs): a CI deploy role may only hand over
     // that role.
     let own_outputs = found.as_ref().map(stack::outputs_of).unwrap_or_default();
-    let role = outputs
-        .get("CloudFormationRoleArn")
-        .or_else(|| own_outputs.get("CloudFormationRoleArn").map(String::as_str));
+    let role = outputs.get(Output::CloudFormationRoleArn).or_else(|| {
+        own_outputs
+            .get(Output::CloudFormationRoleArn.name())
+            .map(String::as_str)
+    });
     let (id, stack_id, changes) =
         match changeset::create(&cfn, &synth.name, kind.clone(), &template, parameters, role)
             .await?
@@ -425,7 +448,7 @@ async fn template_source(
     if body.len() <= changeset::INLINE_TEMPLATE_LIMIT {
         return Ok(TemplateSource::Body(body));
     }
-    let bucket = outputs.require(&target.stage, "ArtifactsBucketName")?;
+    let bucket = outputs.require(&target.stage, Output::ArtifactsBucketName)?;
     let key = format!(
         "templates/{}/{}.yaml",
         synth.name,
@@ -455,37 +478,26 @@ fn parameters(
     artifacts: &[Artifact],
 ) -> Result<Vec<Parameter>> {
     let mut filled = Vec::new();
-    let declared = synth.document["Parameters"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    for (name, declared) in &declared {
-        let value = match name.as_str() {
-            "ArtifactsBucket" => outputs.get("ArtifactsBucketName").map(str::to_owned),
-            "CertificateArn" => outputs.get("CertificateArn").map(str::to_owned),
-            _ => stacks::FUNCTIONS
+    for (name, source) in &synth.parameters {
+        let value = match source {
+            ParameterSource::Output(output) => outputs.get(*output).map(str::to_owned),
+            ParameterSource::CodeKey { function } => artifacts
                 .iter()
-                .find(|function| function.code_key_parameter() == *name)
-                .and_then(|function| {
-                    artifacts
-                        .iter()
-                        .find(|artifact| artifact.function == function.name)
-                })
+                .find(|artifact| artifact.function == *function)
                 .map(|artifact| artifact.key.clone()),
         };
-        match value {
-            Some(value) => filled.push(
-                Parameter::builder()
-                    .parameter_key(name)
-                    .parameter_value(value)
-                    .build(),
-            ),
-            None if declared.get("Default").is_some() => {}
-            None => bail!(
+        let Some(value) = value else {
+            bail!(
                 "stack {} needs parameter {name}, and no earlier stack or artifact provides it",
                 synth.name
-            ),
-        }
+            );
+        };
+        filled.push(
+            Parameter::builder()
+                .parameter_key(name)
+                .parameter_value(value)
+                .build(),
+        );
     }
     Ok(filled)
 }
@@ -607,10 +619,10 @@ fn site_config(target: &Target, outputs: &StageOutputs) -> Result<SiteFile> {
     let region = aws::region(&target.config);
     let config = SiteConfig {
         stage: stage.name.clone(),
-        api_url: outputs.require(stage, "HttpApiUrl")?,
-        web_socket_url: outputs.require(stage, "WebSocketUrl")?,
-        user_pool_id: outputs.require(stage, "UserPoolId")?,
-        user_pool_client_id: outputs.require(stage, "UserPoolClientId")?,
+        api_url: outputs.require(stage, Output::HttpApiUrl)?,
+        web_socket_url: outputs.require(stage, Output::WebSocketUrl)?,
+        user_pool_id: outputs.require(stage, Output::UserPoolId)?,
+        user_pool_client_id: outputs.require(stage, Output::UserPoolClientId)?,
         cognito_endpoint: aws::cognito_endpoint(&target.config, &region),
         region,
         providers: stage.providers.as_str(),
@@ -630,7 +642,7 @@ async fn plan(target: &Target) -> Result<Plan> {
     ui::step(format!("planning stage {} (read-only)", stage.name));
     let current = crate::outputs::read(&target.config, stage).await?;
 
-    let artifacts = match current.get("ArtifactsBucketName") {
+    let artifacts = match current.get(Output::ArtifactsBucketName) {
         Some(bucket) => {
             let s3 = aws_sdk_s3::Client::new(&target.config);
             let missing = missing_artifacts(&s3, bucket, &target.artifacts).await?;
@@ -666,7 +678,7 @@ async fn plan(target: &Target) -> Result<Plan> {
         }],
     };
     let files = site_sync::local_files(&target.site_dir, site_files)?;
-    let (site, invalidate) = match current.get("SiteBucketName") {
+    let (site, invalidate) = match current.get(Output::SiteBucketName) {
         Some(bucket) => {
             let remote =
                 site_sync::remote_etags(&aws_sdk_s3::Client::new(&target.config), bucket).await?;
@@ -732,7 +744,7 @@ async fn plan_stack(
         ChangeSetType::Update,
         &template,
         parameters,
-        current.get("CloudFormationRoleArn"),
+        current.get(Output::CloudFormationRoleArn),
     )
     .await?
     {

@@ -16,10 +16,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use indexmap::IndexMap;
 
 use crate::emulator::Emulator;
-use crate::outputs::StageOutputs;
 use crate::{tools, ui};
 use gateway::Gateway;
 
@@ -71,7 +69,7 @@ impl crate::cli::Dev {
         let artifacts = artifacts::write_placeholders()?;
         ui::info("Lambda zips: placeholders (the local gateway runs the functions in-process)");
         deploy(&emulator, &artifacts)?;
-        let outputs = read_outputs(&emulator)?;
+        let outputs = crate::outputs::read(&emulator.sdk_config(), &stage).await?;
         let env = gateway::environment(&stage, &outputs, self.port, &gateway::has_value)?;
 
         ui::step("building the local gateway");
@@ -152,24 +150,6 @@ fn deploy(emulator: &Emulator, artifacts: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The local stage's outputs, read by `cargo xtask outputs`.
-fn read_outputs(emulator: &Emulator) -> Result<StageOutputs> {
-    let mut command = xtask()?;
-    emulator.configure(&mut command);
-    let output = command
-        .args(["outputs", "--stage", STAGE, "--output", "json"])
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run `cargo xtask outputs`")?;
-    if !output.status.success() {
-        bail!("cannot read the local stage's outputs from the emulator (messages above)");
-    }
-    let stacks: IndexMap<String, std::collections::BTreeMap<String, String>> =
-        serde_json::from_slice(&output.stdout)
-            .context("`cargo xtask outputs --output json` printed no JSON")?;
-    Ok(StageOutputs { stacks })
 }
 
 /// This xtask binary, for running one of its own commands as a child.

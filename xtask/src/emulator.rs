@@ -82,6 +82,21 @@ impl Emulator {
         env
     }
 
+    /// An SDK configuration for this emulator, for talking to it in-process: the same endpoint,
+    /// dummy credentials and region as [`Emulator::env`] gives a child.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        use aws_sdk_cloudformation::config::{Credentials, Region, SharedCredentialsProvider};
+        let [(_, key), (_, secret), (_, region)] = DUMMY_ENV;
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint_url())
+            .region(Region::new(region))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                key, secret, None, None, "emulator",
+            )))
+            .build()
+    }
+
     /// Variables that would send a child's requests elsewhere than the emulator; remove them
     /// with `command.env_remove(..)` for each.
     pub const ENV_TO_REMOVE: [&'static str; 3] =

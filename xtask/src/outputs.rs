@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use aws_config::SdkConfig;
 use indexmap::IndexMap;
 use serde::Serialize;
+use stacks::Output;
 
 use crate::cli::{OutputFormat, Outputs};
 use crate::deploy::stack;
@@ -19,20 +20,20 @@ pub struct StageOutputs {
 }
 
 impl StageOutputs {
-    /// An output by name from whichever stack has it (output names are unique across a stage).
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// An output from whichever stack has it (output names are unique across a stage).
+    pub fn get(&self, output: Output) -> Option<&str> {
         self.stacks
             .values()
-            .find_map(|outputs| outputs.get(name))
+            .find_map(|outputs| outputs.get(output.name()))
             .map(String::as_str)
     }
 
     /// Like `get`, with an error that says what to do when the output is missing.
-    pub fn require(&self, stage: &stacks::Stage, name: &str) -> Result<String> {
-        match self.get(name) {
+    pub fn require(&self, stage: &stacks::Stage, output: Output) -> Result<String> {
+        match self.get(output) {
             Some(value) => Ok(value.to_owned()),
             None => bail!(
-                "stage `{}` has no stack output `{name}`; deploy it first: `cargo xtask deploy --stage {}`",
+                "stage `{}` has no stack output `{output}`; deploy it first: `cargo xtask deploy --stage {}`",
                 stage.name,
                 stage.name
             ),

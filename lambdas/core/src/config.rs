@@ -2,38 +2,8 @@
 
 use std::str::FromStr;
 
-/// The environment variable names the stacks set (see the contracts); one constant per name so a
-/// typo is a compile error rather than a cold-start failure in a deployed stage.
-pub mod vars {
-    pub const STAGE: &str = "MUMBLE_STAGE";
-    pub const USERS_TABLE: &str = "USERS_TABLE";
-    pub const IMAGES_TABLE: &str = "IMAGES_TABLE";
-    pub const JOBS_TABLE: &str = "JOBS_TABLE";
-    pub const CONNECTIONS_TABLE: &str = "CONNECTIONS_TABLE";
-    pub const MEDIA_BUCKET: &str = "MEDIA_BUCKET";
-    pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
-    pub const OPENWEATHER_API_KEY_PARAM: &str = "OPENWEATHER_API_KEY_PARAM";
-    pub const OPENAI_API_KEY_PARAM: &str = "OPENAI_API_KEY_PARAM";
-    pub const OPENWEATHER_BASE_URL: &str = "OPENWEATHER_BASE_URL";
-    pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
-    pub const PROVIDERS: &str = "MUMBLE_PROVIDERS";
-    pub const WORKER_FUNCTION: &str = "WORKER_FUNCTION";
-    pub const WEBSOCKET_ENDPOINT: &str = "WEBSOCKET_ENDPOINT";
-    pub const MAX_AUDIO_BYTES: &str = "MAX_AUDIO_BYTES";
-    pub const AUDIO_RETENTION_DAYS: &str = "AUDIO_RETENTION_DAYS";
-    pub const JOB_TIMEOUT_SECONDS: &str = "JOB_TIMEOUT_SECONDS";
-    /// Set by Lambda itself on every function.
-    pub const AWS_REGION: &str = "AWS_REGION";
-    /// The SDK's own variable for another endpoint; set for the local emulator only.
-    pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
-}
-
-/// Defaults for the variables the contracts give one.
-pub mod defaults {
-    pub const OPENWEATHER_BASE_URL: &str = "https://api.openweathermap.org";
-    pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
-    pub const MAX_AUDIO_BYTES: u64 = 10 * 1024 * 1024;
-}
+/// The variables' names and defaults, as the stacks set them (`mumble_contract::env`).
+pub use mumble_contract::env::{defaults, vars};
 
 /// Why a cold start could not build its dependencies. Fails `main`, so Lambda reports an init
 /// error whose message names the variable or parameter to fix.

@@ -5,12 +5,16 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
+use mumble_contract::tables::TTL_ATTRIBUTE;
+use mumble_contract::{Index, Table};
 use serde::{Deserialize, Serialize};
 
 use crate::store::StoreError;
 
+/// The table's key attribute (`connectionId`).
+const KEY: &str = Table::Connections.key().partition;
 /// The GSI listing a user's connections.
-pub const USER_INDEX: &str = "UserIndex";
+const BY_USER: Index = Table::Connections.indexes()[0];
 /// API Gateway closes every WebSocket connection after two hours at the latest, so a record older
 /// than that belongs to a connection whose `$disconnect` was lost.
 pub const CONNECTION_TTL: Duration = Duration::hours(2);
@@ -113,7 +117,7 @@ impl ConnectionStore for DynamoConnections {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("connectionId", AttributeValue::S(connection_id.to_owned()))
+            .key(KEY, AttributeValue::S(connection_id.to_owned()))
             .send()
             .await
             .map_err(|e| backend("reading a connection", &e))?;
@@ -126,7 +130,7 @@ impl ConnectionStore for DynamoConnections {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key("connectionId", AttributeValue::S(connection_id.to_owned()))
+            .key(KEY, AttributeValue::S(connection_id.to_owned()))
             .send()
             .await
             .map_err(|e| backend("removing a connection", &e))?;
@@ -142,8 +146,8 @@ impl ConnectionStore for DynamoConnections {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(USER_INDEX)
-                .key_condition_expression("userId = :user")
+                .index_name(BY_USER.name)
+                .key_condition_expression(format!("{} = :user", BY_USER.key.partition))
                 .expression_attribute_values(":user", AttributeValue::S(user_id.to_owned()))
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -167,12 +171,12 @@ impl ConnectionStore for DynamoConnections {
                 .client
                 .scan()
                 .table_name(&self.table)
-                .filter_expression("expiresAt <= :now")
+                .filter_expression(format!("{TTL_ATTRIBUTE} <= :now"))
                 .expression_attribute_values(
                     ":now",
                     AttributeValue::N(crate::time::epoch_seconds(now).to_string()),
                 )
-                .projection_expression("connectionId")
+                .projection_expression(KEY)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -182,7 +186,7 @@ impl ConnectionStore for DynamoConnections {
                     .items
                     .unwrap_or_default()
                     .into_iter()
-                    .filter_map(|mut item| match item.remove("connectionId") {
+                    .filter_map(|mut item| match item.remove(KEY) {
                         Some(AttributeValue::S(id)) => Some(id),
                         _ => None,
                     }),

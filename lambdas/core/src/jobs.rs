@@ -16,8 +16,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use mumble_contract::Table;
+use mumble_contract::tables::TTL_ATTRIBUTE;
+
 use crate::store::{Coordinates, StoreError};
 use crate::weather::Weather;
+
+/// The jobs table's key attribute (`jobId`).
+const KEY: &str = Table::Jobs.key().partition;
 
 /// How long an `Idempotency-Key` keeps answering with the same job.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
@@ -213,7 +219,7 @@ impl DynamoJobs {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("jobId", AttributeValue::S(id.to_owned()))
+            .key(KEY, AttributeValue::S(id.to_owned()))
             .consistent_read(true)
             .send()
             .await
@@ -327,16 +333,18 @@ impl JobStore for DynamoJobs {
         let key_id = idempotency_item_id(&job.user_id, key);
         let key_item = Put::builder()
             .table_name(&self.table)
-            .item("jobId", AttributeValue::S(key_id.clone()))
+            .item(KEY, AttributeValue::S(key_id.clone()))
             .item("targetJobId", AttributeValue::S(job.job_id.clone()))
             .item("userId", AttributeValue::S(job.user_id.clone()))
             .item("createdAt", AttributeValue::S(crate::time::format(now)))
             .item(
-                "expiresAt",
+                TTL_ATTRIBUTE,
                 AttributeValue::N(crate::time::epoch_seconds(now + IDEMPOTENCY_WINDOW).to_string()),
             )
             // DynamoDB deletes expired items only eventually, so an expired key is overwritten.
-            .condition_expression("attribute_not_exists(jobId) OR expiresAt < :now")
+            .condition_expression(format!(
+                "attribute_not_exists({KEY}) OR {TTL_ATTRIBUTE} < :now"
+            ))
             .expression_attribute_values(
                 ":now",
                 AttributeValue::N(crate::time::epoch_seconds(now).to_string()),
@@ -446,7 +454,7 @@ impl JobStore for DynamoJobs {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("jobId", AttributeValue::S(job_id.to_owned()))
+            .key(KEY, AttributeValue::S(job_id.to_owned()))
             .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression("attribute_exists(jobId) AND NOT #status IN (:done, :failed)")
             .expression_attribute_names("#status", "status")
@@ -494,7 +502,7 @@ impl JobStore for DynamoJobs {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("jobId", AttributeValue::S(job_id.to_owned()))
+            .key(KEY, AttributeValue::S(job_id.to_owned()))
             .update_expression("SET #status = :failed, #error = :reason, updatedAt = :now")
             .condition_expression(format!(
                 "#status IN ({}) AND updatedAt < :cutoff",

@@ -106,3 +106,5 @@ pub mod test_support;
 pub use config::{ConfigError, Env};
 pub use error::{ApiError, respond};
 pub use identity::Caller;
+/// The facts the functions share with the stacks (tables, variables, outputs).
+pub use mumble_contract as contract;

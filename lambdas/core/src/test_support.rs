@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
-use crate::store::images::USER_INDEX;
+use mumble_contract::Table;
 
 /// The emulator configuration from `AWS_ENDPOINT_URL`. Panics (failing the test, never skipping
 /// it) when the variable is unset.
@@ -92,50 +92,46 @@ pub async fn create_table(
         });
 }
 
-/// A users table as the data stack declares it (`userId`); returns its name.
+/// A table with the key schema and indexes the data stack gives `table`, under a unique name;
+/// returns the name.
+pub async fn table(client: &aws_sdk_dynamodb::Client, table: Table) -> String {
+    let name = unique_name(table.label());
+    let key = table.key();
+    let indexes = table
+        .indexes()
+        .iter()
+        .map(|i| index(i.name, i.key.partition, i.key.sort))
+        .collect();
+    create_table(
+        client,
+        &name,
+        &table.key_attributes(),
+        key.partition,
+        key.sort,
+        indexes,
+    )
+    .await;
+    name
+}
+
+/// A users table as the data stack declares it; returns its name.
 pub async fn users_table(client: &aws_sdk_dynamodb::Client) -> String {
-    let name = unique_name("users");
-    create_table(client, &name, &["userId"], "userId", None, vec![]).await;
-    name
+    table(client, Table::Users).await
 }
 
-/// An images table as the data stack declares it (`imageId` + `createdAt`, GSI `UserIndex` on
-/// `userId` + `createdAt`); returns its name.
+/// An images table as the data stack declares it; returns its name.
 pub async fn images_table(client: &aws_sdk_dynamodb::Client) -> String {
-    let name = unique_name("images");
-    create_table(
-        client,
-        &name,
-        &["imageId", "createdAt", "userId"],
-        "imageId",
-        Some("createdAt"),
-        vec![index(USER_INDEX, "userId", Some("createdAt"))],
-    )
-    .await;
-    name
+    table(client, Table::Images).await
 }
 
-/// A jobs table as the data stack declares it (`jobId`); returns its name.
+/// A jobs table as the data stack declares it; returns its name.
 pub async fn jobs_table(client: &aws_sdk_dynamodb::Client) -> String {
-    let name = unique_name("jobs");
-    create_table(client, &name, &["jobId"], "jobId", None, vec![]).await;
-    name
+    table(client, Table::Jobs).await
 }
 
-/// A connections table as the data stack declares it (`connectionId`, GSI `UserIndex` on
-/// `userId`); returns its name.
+/// A connections table as the data stack declares it; returns its name.
 pub async fn connections_table(client: &aws_sdk_dynamodb::Client) -> String {
-    let name = unique_name("connections");
-    create_table(
-        client,
-        &name,
-        &["connectionId", "userId"],
-        "connectionId",
-        None,
-        vec![index(crate::connections::USER_INDEX, "userId", None)],
-    )
-    .await;
-    name
+    table(client, Table::Connections).await
 }
 
 /// A fresh bucket; returns its name.

@@ -15,10 +15,14 @@ use aws_config::SdkConfig;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_sdk_dynamodb::types::AttributeValue;
 use mumble_core::config::vars;
+use mumble_core::contract::{KeySchema, Table};
 use mumble_core::store::media::keys;
 use mumble_core::store::{DynamoImages, ImageStore, MediaStore, S3Media, StoreError};
 use mumble_core::{ConfigError, Env, aws};
 use serde::{Deserialize, Serialize};
+
+/// The images table's key (`imageId` + `createdAt`).
+const KEY: KeySchema = Table::Images.key();
 
 pub struct Deps {
     pub media: Arc<dyn MediaStore>,
@@ -84,8 +88,8 @@ impl ImageDetailsStore for DynamoImageDetails {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("imageId", AttributeValue::S(image.image_id))
-            .key("createdAt", AttributeValue::S(image.created_at))
+            .key(KEY.partition, AttributeValue::S(image.image_id))
+            .key(KEY.sort_key(), AttributeValue::S(image.created_at))
             .update_expression(
                 "SET thumbnailKey = :thumbnail, width = :width, height = :height, #bytes = :bytes, dominantColor = :color",
             )

@@ -6,6 +6,6 @@ mod template;
 
 pub use intrinsic::{Expr, Pseudo};
 pub use template::{
-    CfnLint, CfnLintConfig, Condition, Export, Metadata, Output, Parameter, Policy, Resource,
-    Template,
+    CfnLint, CfnLintConfig, Condition, Export, Metadata, Output, Parameter, ParameterSource,
+    Policy, Resource, Template,
 };

@@ -52,9 +52,21 @@ impl Template {
     }
 }
 
+/// Where the deploy takes a parameter's value from: the template states it, so the deploy never
+/// matches parameters by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParameterSource {
+    /// An earlier stack's output (one in another region, which a stack cannot import).
+    Output(mumble_contract::Output),
+    /// The content-addressed key of a function's zip in the artifacts bucket.
+    CodeKey { function: &'static str },
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Parameter {
+    #[serde(skip)]
+    pub source: ParameterSource,
     #[serde(rename = "Type")]
     pub kind: &'static str,
     pub description: String,
@@ -67,8 +79,9 @@ pub struct Parameter {
 }
 
 impl Parameter {
-    pub fn string(description: impl Into<String>) -> Self {
+    pub fn string(source: ParameterSource, description: impl Into<String>) -> Self {
         Parameter {
+            source,
             kind: "String",
             description: description.into(),
             default: None,

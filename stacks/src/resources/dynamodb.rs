@@ -19,6 +19,19 @@ pub struct Table {
 }
 
 impl Table {
+    /// One of the stage's tables, with the keys, indexes and TTL the contract gives it.
+    pub fn of(table: mumble_contract::Table) -> Self {
+        let key = table.key();
+        let mut properties = Table::new(key.partition, key.sort);
+        for index in table.indexes() {
+            properties = properties.index(index.name, index.key.partition, index.key.sort);
+        }
+        if let Some(attribute) = table.ttl() {
+            properties = properties.ttl(attribute);
+        }
+        properties
+    }
+
     /// An on-demand, encrypted table with point-in-time recovery, keyed by string attributes.
     pub fn new(hash_key: &str, range_key: Option<&str>) -> Self {
         let mut table = Table {

@@ -3,11 +3,13 @@
 
 use indexmap::IndexMap;
 
-use super::{arn, export_name, import};
-use crate::Part;
+use mumble_contract::Output;
+
+use super::{arn, import, output};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
-use crate::cfn::{Expr, Output, Parameter, Resource, Template};
-use crate::functions::{FUNCTIONS, FunctionSpec, Table, Uses, function};
+use crate::cfn::{Expr, Parameter, ParameterSource, Resource, Template};
+use crate::environment::Value;
+use crate::functions::{FUNCTIONS, FunctionSpec, Table, function};
 use crate::resources::apigw::{
     AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteResponse,
     RouteSettings, Stage as ApiStage,
@@ -29,6 +31,7 @@ use crate::resources::sns::{Subscription, Topic};
 use crate::resources::sqs::Queue;
 use crate::routes::{ROUTES, WEBSOCKET_ROUTES};
 use crate::settings::Stage;
+use mumble_contract::iam::Resource as Granted;
 
 const HTTP_API: &str = "HttpApi";
 const WEBSOCKET_API: &str = "WebSocketApi";
@@ -51,13 +54,20 @@ pub fn template(stage: &Stage) -> Template {
     ));
     t.parameters.insert(
         "ArtifactsBucket".into(),
-        Parameter::string("Bucket holding the function zips (the bootstrap stack's output)")
-            .pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
+        Parameter::string(
+            ParameterSource::Output(Output::ArtifactsBucketName),
+            "Bucket holding the function zips (the bootstrap stack's output)",
+        )
+        .pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
     );
     for f in FUNCTIONS {
         t.parameters.insert(
             f.code_key_parameter(),
-            Parameter::string(format!("Key of the {} function's zip", f.name)).pattern(
+            Parameter::string(
+                ParameterSource::CodeKey { function: f.name },
+                format!("Key of the {} function's zip", f.name),
+            )
+            .pattern(
                 format!("^lambdas/{}/[0-9a-f]{{64}}\\.zip$", f.name),
                 format!("lambdas/{}/{{sha256}}.zip", f.name),
             ),
@@ -96,54 +106,36 @@ pub fn template(stage: &Stage) -> Template {
         ),
     );
 
-    let http_url = Expr::get_att(HTTP_API, "ApiEndpoint");
-    let outputs = [
-        (
-            "HttpApiUrl",
-            "Base URL of the HTTP API (routes under /api/v1)",
-            http_url,
-            true,
-        ),
-        (
-            "WebSocketUrl",
-            "URL browsers open WebSocket connections to",
-            Expr::sub(format!("${{{WEBSOCKET_API}.ApiEndpoint}}/{}", stage.name)),
-            true,
-        ),
-        (
-            "WebSocketManagementUrl",
-            "Endpoint of the API Gateway Management API for pushing to connections",
-            websocket_management_url(stage),
-            false,
-        ),
-        (
-            "UserPoolId",
-            "Cognito user pool",
-            Expr::r#ref(USER_POOL),
-            false,
-        ),
-        (
-            "UserPoolClientId",
-            "Cognito app client of the site",
-            Expr::r#ref(USER_POOL_CLIENT),
-            false,
-        ),
-        (
-            "AlarmTopicArn",
-            "SNS topic alarms notify",
-            Expr::r#ref(ALARM_TOPIC),
-            false,
-        ),
-    ];
-    for (name, description, value, exported) in outputs {
-        let mut output = Output::new(description, value);
-        // The web stack's content security policy names the API endpoints.
-        if exported {
-            output = output.exported_as(export_name(stage, Part::App, name));
-        }
-        t.output(name, output);
+    for written in APP_OUTPUTS {
+        output(&mut t, stage, written, own_output(stage, written));
     }
     t
+}
+
+/// The outputs this stack writes.
+const APP_OUTPUTS: [Output; 6] = [
+    Output::HttpApiUrl,
+    Output::WebSocketUrl,
+    Output::WebSocketManagementUrl,
+    Output::UserPoolId,
+    Output::UserPoolClientId,
+    Output::AlarmTopicArn,
+];
+
+/// The value of one of this stack's outputs, or of another stack's as an import: how a
+/// function's environment refers to the stage's resources.
+fn own_output(stage: &Stage, output: Output) -> Expr {
+    match output {
+        Output::HttpApiUrl => Expr::get_att(HTTP_API, "ApiEndpoint"),
+        Output::WebSocketUrl => {
+            Expr::sub(format!("${{{WEBSOCKET_API}.ApiEndpoint}}/{}", stage.name))
+        }
+        Output::WebSocketManagementUrl => websocket_management_url(stage),
+        Output::UserPoolId => Expr::r#ref(USER_POOL),
+        Output::UserPoolClientId => Expr::r#ref(USER_POOL_CLIENT),
+        Output::AlarmTopicArn => Expr::r#ref(ALARM_TOPIC),
+        other => import(stage, other),
+    }
 }
 
 fn websocket_management_url(stage: &Stage) -> Expr {
@@ -380,68 +372,18 @@ fn alarm(
     }
 }
 
-/// The function's variables: names of what it uses (SSM parameter names, never secret values).
+/// The function's variables as CloudFormation values (`crate::environment` decides them).
 fn environment(stage: &Stage, f: &FunctionSpec) -> IndexMap<&'static str, Expr> {
-    let mut env = IndexMap::new();
-    env.insert("MUMBLE_STAGE", Expr::lit(&*stage.name));
-    for access in f.tables {
-        let output = format!("{}Name", access.table.output_prefix());
-        env.insert(access.table.env(), import(stage, Part::Data, &output));
-    }
-    if !f.media.is_empty() {
-        env.insert("MEDIA_BUCKET", import(stage, Part::Data, "MediaBucketName"));
-    }
-    for secret in f.secrets {
-        env.insert(
-            secret.env(),
-            Expr::lit(format!("/mumble/{}/{}", stage.name, secret.parameter())),
-        );
-        let (variable, default) = secret.base_url();
-        env.insert(variable, Expr::lit(default));
-    }
-    for uses in f.uses {
-        match uses {
-            Uses::Worker => {
-                let worker = function("worker").expect("the worker is declared");
-                env.insert(
-                    "WORKER_FUNCTION",
-                    Expr::lit(worker.physical_name(&stage.name)),
-                );
-            }
-            Uses::WebSocketPush => {
-                env.insert("WEBSOCKET_ENDPOINT", websocket_management_url(stage));
-            }
-            Uses::UserPool => {
-                env.insert("USER_POOL_ID", Expr::r#ref(USER_POOL));
-                env.insert("USER_POOL_CLIENT_ID", Expr::r#ref(USER_POOL_CLIENT));
-            }
-            Uses::AllowedOrigins => {
-                env.insert("ALLOWED_ORIGINS", Expr::lit(stage.cors_origins.join(",")));
-            }
-            Uses::MaxAudioBytes => {
-                env.insert(
-                    "MAX_AUDIO_BYTES",
-                    Expr::lit(stage.max_audio_bytes.to_string()),
-                );
-            }
-            Uses::AudioRetentionDays => {
-                env.insert(
-                    "AUDIO_RETENTION_DAYS",
-                    Expr::lit(stage.audio_retention_days.to_string()),
-                );
-            }
-            Uses::JobTimeoutSeconds => {
-                env.insert(
-                    "JOB_TIMEOUT_SECONDS",
-                    Expr::lit(stage.job_timeout_seconds.to_string()),
-                );
-            }
-            Uses::Providers => {
-                env.insert("MUMBLE_PROVIDERS", Expr::lit(stage.providers.as_str()));
-            }
-        }
-    }
-    env
+    crate::environment::environment(stage, f)
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Value::Literal(value) => Expr::lit(value),
+                Value::Output(output) => own_output(stage, output),
+            };
+            (name, value)
+        })
+        .collect()
 }
 
 /// The function's policy: its log group, and only the tables, key prefixes, parameters and
@@ -460,76 +402,19 @@ fn statements(stage: &Stage, f: &FunctionSpec, log_group: &str) -> Vec<Statement
         )
         .sid("WriteTraces"),
     ];
-    for access in f.tables {
-        let table_arn = import(
-            stage,
-            Part::Data,
-            &format!("{}Arn", access.table.output_prefix()),
-        );
-        let mut resources = vec![table_arn.clone()];
-        if access.indexes {
-            resources.push(Expr::sub_with("${Table}/index/*", [("Table", table_arn)]));
-        }
-        statements.push(
-            Statement::allow(access.actions, resources)
-                .sid(format!("{}Table", table_name_for_sid(access.table))),
-        );
-    }
-    let bucket_arn = || import(stage, Part::Data, "MediaBucketArn");
-    for access in f.media {
-        let objects = Expr::sub_with(
-            format!("${{Bucket}}/{}*", access.prefix),
-            [("Bucket", bucket_arn())],
-        );
-        let sid = sid_for_prefix(access.prefix);
-        statements
-            .push(Statement::allow(access.actions, vec![objects]).sid(format!("{sid}Objects")));
-        if access.list {
-            statements.push(
-                Statement::allow(&["s3:ListBucket"], vec![bucket_arn()])
-                    .sid(format!("List{sid}"))
-                    .when("StringLike", "s3:prefix", format!("{}*", access.prefix)),
-            );
+    // One statement per resource, with every action any of the function's operations takes there.
+    let mut by_resource: IndexMap<Granted, Vec<&str>> = IndexMap::new();
+    for grant in f.grants() {
+        let actions = by_resource.entry(grant.on).or_default();
+        for action in grant.actions {
+            if !actions.contains(action) {
+                actions.push(action);
+            }
         }
     }
-    if !f.secrets.is_empty() {
-        let parameters = f
-            .secrets
-            .iter()
-            .map(|secret| {
-                arn(&format!(
-                    "ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/mumble/{}/{}",
-                    stage.name,
-                    secret.parameter()
-                ))
-            })
-            .collect();
-        statements.push(Statement::allow(&["ssm:GetParameter"], parameters).sid("ReadSecrets"));
-    }
-    if f.uses(Uses::Worker) {
-        let worker = function("worker").expect("the worker is declared");
-        statements.push(
-            Statement::allow(
-                &["lambda:InvokeFunction"],
-                vec![arn(&format!(
-                    "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}",
-                    worker.physical_name(&stage.name)
-                ))],
-            )
-            .sid("StartWorker"),
-        );
-    }
-    if f.uses(Uses::WebSocketPush) {
-        statements.push(
-            Statement::allow(
-                &["execute-api:ManageConnections"],
-                vec![arn(&format!(
-                    "execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{WEBSOCKET_API}}}/{}/*/@connections/*",
-                    stage.name
-                ))],
-            )
-            .sid("PushToConnections"),
-        );
+    for (resource, mut actions) in by_resource {
+        actions.sort_unstable();
+        statements.push(statement(stage, f, resource, &actions));
     }
     if f.kind.is_async() {
         statements.push(
@@ -543,8 +428,64 @@ fn statements(stage: &Stage, f: &FunctionSpec, log_group: &str) -> Vec<Statement
     statements
 }
 
+/// The statement allowing `actions` on one of the stage's resources.
+fn statement(stage: &Stage, f: &FunctionSpec, resource: Granted, actions: &[&str]) -> Statement {
+    let bucket_arn = || import(stage, Output::MediaBucketArn);
+    match resource {
+        Granted::Table { table, index } => {
+            let table_arn = import(stage, table.arn_output());
+            let name = table_name_for_sid(table);
+            if index {
+                let indexes = Expr::sub_with("${Table}/index/*", [("Table", table_arn)]);
+                Statement::allow(actions, vec![indexes]).sid(format!("{name}Indexes"))
+            } else {
+                Statement::allow(actions, vec![table_arn]).sid(format!("{name}Table"))
+            }
+        }
+        Granted::MediaObjects { prefix } => {
+            let objects = Expr::sub_with(format!("${{Bucket}}/{prefix}*"), [("Bucket", bucket_arn())]);
+            Statement::allow(actions, vec![objects]).sid(format!("{}Objects", sid_for_prefix(prefix)))
+        }
+        Granted::MediaListing { prefix } => Statement::allow(actions, vec![bucket_arn()])
+            .sid(format!("List{}", sid_for_prefix(prefix)))
+            .when("StringLike", "s3:prefix", format!("{prefix}*")),
+        Granted::Secrets => {
+            let parameters = f
+                .secrets
+                .iter()
+                .map(|secret| {
+                    arn(&format!(
+                        "ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}",
+                        secret.parameter_name(&stage.name)
+                    ))
+                })
+                .collect();
+            Statement::allow(actions, parameters).sid("ReadSecrets")
+        }
+        Granted::Worker => {
+            let worker = function("worker").expect("the worker is declared");
+            Statement::allow(
+                actions,
+                vec![arn(&format!(
+                    "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}",
+                    worker.physical_name(&stage.name)
+                ))],
+            )
+            .sid("StartWorker")
+        }
+        Granted::Connections => Statement::allow(
+            actions,
+            vec![arn(&format!(
+                "execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{WEBSOCKET_API}}}/{}/*/@connections/*",
+                stage.name
+            ))],
+        )
+        .sid("PushToConnections"),
+    }
+}
+
 fn table_name_for_sid(table: Table) -> &'static str {
-    table.output_prefix().trim_end_matches("Table")
+    table.logical_id().trim_end_matches("Table")
 }
 
 /// `thumbnails/` → `Thumbnails`.
@@ -799,7 +740,7 @@ fn triggers(t: &mut Template, stage: &Stage) {
             state: "ENABLED",
             schedule_expression: None,
             event_pattern: Some(S3ObjectCreatedPattern::new(
-                import(stage, Part::Data, "MediaBucketName"),
+                import(stage, Output::MediaBucketName),
                 "images/",
             )),
             targets: vec![Target {

@@ -1,10 +1,12 @@
 //! The artifacts bucket the deploy uploads function zips to and, when the stage names a GitHub
 //! repository, the OIDC trust and roles that let that repository's workflows deploy the stage.
 
-use super::arn;
+use mumble_contract::Output;
+
+use super::{arn, output};
 use crate::Part;
 use crate::cfn::iam::{PolicyDocument, Principal, Statement, deny_insecure_transport};
-use crate::cfn::{Expr, Output, Resource, Template};
+use crate::cfn::{Expr, Resource, Template};
 use crate::resources::iam::{InlinePolicy, OidcProvider, Role};
 use crate::resources::s3::{
     AbortIncompleteMultipartUpload, Bucket, BucketPolicy, Lifecycle, LifecycleRule,
@@ -38,12 +40,11 @@ pub fn template(stage: &Stage) -> Template {
             ))]),
         },
     );
-    t.output(
-        "ArtifactsBucketName",
-        Output::new(
-            "Bucket the deploy uploads function zips to",
-            Expr::r#ref(&bucket),
-        ),
+    output(
+        &mut t,
+        stage,
+        Output::ArtifactsBucketName,
+        Expr::r#ref(&bucket),
     );
     if let Some(repository) = &stage.github_repository {
         t.description = format!(
@@ -182,19 +183,12 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
             }],
         },
     );
-    t.output(
-        "DeployRoleArn",
-        Output::new(
-            "Role GitHub Actions assume to deploy this stage",
-            Expr::get_att(&role, "Arn"),
-        ),
-    );
-    t.output(
-        "CloudFormationRoleArn",
-        Output::new(
-            "Role the deploy hands to CloudFormation",
-            Expr::get_att(&cfn_role, "Arn"),
-        ),
+    output(t, stage, Output::DeployRoleArn, Expr::get_att(&role, "Arn"));
+    output(
+        t,
+        stage,
+        Output::CloudFormationRoleArn,
+        Expr::get_att(&cfn_role, "Arn"),
     );
 }
 

@@ -1,6 +1,9 @@
 //! The site's TLS certificate, in us-east-1 because CloudFront only uses certificates from there.
 
-use crate::cfn::{Expr, Output, Template};
+use mumble_contract::Output;
+
+use super::output;
+use crate::cfn::{Expr, Template};
 use crate::resources::acm::{Certificate, DomainValidationOption};
 use crate::settings::Stage;
 
@@ -31,9 +34,11 @@ pub fn template(stage: &Stage) -> Option<Template> {
             domain_validation_options: validation,
         },
     );
-    t.output(
-        "CertificateArn",
-        Output::new("ARN of the site's certificate", Expr::r#ref(certificate)),
+    output(
+        &mut t,
+        stage,
+        Output::CertificateArn,
+        Expr::r#ref(certificate),
     );
     Some(t)
 }

@@ -1,10 +1,10 @@
 //! The stage's data: four DynamoDB tables and the media bucket (audio, images, thumbnails).
 
-use super::export_name;
-use crate::Part;
+use mumble_contract::{Output, Table};
+
+use super::output;
 use crate::cfn::iam::{PolicyDocument, deny_insecure_transport};
-use crate::cfn::{Expr, Output, Resource, Template};
-use crate::functions::Table;
+use crate::cfn::{Expr, Resource, Template};
 use crate::resources::dynamodb;
 use crate::resources::s3::{
     AbortIncompleteMultipartUpload, Bucket, BucketPolicy, Cors, CorsRule, EventBridgeConfiguration,
@@ -12,44 +12,17 @@ use crate::resources::s3::{
 };
 use crate::settings::Stage;
 
-/// The attribute holding each expiring item's epoch-seconds deadline.
-pub const TTL_ATTRIBUTE: &str = "expiresAt";
-
 pub fn template(stage: &Stage) -> Template {
     let mut t = Template::new(format!("Mumble {}: tables and media bucket", stage.name));
     for table in Table::ALL {
-        let mut properties = match table {
-            Table::Users => dynamodb::Table::new("userId", None),
-            Table::Images => dynamodb::Table::new("imageId", Some("createdAt")).index(
-                "UserIndex",
-                "userId",
-                Some("createdAt"),
-            ),
-            Table::Jobs => dynamodb::Table::new("jobId", None).ttl(TTL_ATTRIBUTE),
-            Table::Connections => dynamodb::Table::new("connectionId", None)
-                .index("UserIndex", "userId", None)
-                .ttl(TTL_ATTRIBUTE),
-        };
+        let mut properties = dynamodb::Table::of(table);
         properties.deletion_protection_enabled = stage.protected;
         let id = t.add(
-            table.output_prefix(),
+            table.logical_id(),
             Resource::new(properties).stateful(stage.protected),
         );
-        let label = id.trim_end_matches("Table").to_lowercase();
-        export(
-            &mut t,
-            stage,
-            &format!("{id}Name"),
-            &format!("Name of the {label} table"),
-            Expr::r#ref(&id),
-        );
-        export(
-            &mut t,
-            stage,
-            &format!("{id}Arn"),
-            &format!("ARN of the {label} table"),
-            Expr::get_att(&id, "Arn"),
-        );
+        output(&mut t, stage, table.name_output(), Expr::r#ref(&id));
+        output(&mut t, stage, table.arn_output(), Expr::get_att(&id, "Arn"));
     }
 
     let bucket = t.add(
@@ -65,28 +38,14 @@ pub fn template(stage: &Stage) -> Template {
             ))]),
         },
     );
-    export(
+    output(&mut t, stage, Output::MediaBucketName, Expr::r#ref(&bucket));
+    output(
         &mut t,
         stage,
-        "MediaBucketName",
-        "Name of the media bucket",
-        Expr::r#ref(&bucket),
-    );
-    export(
-        &mut t,
-        stage,
-        "MediaBucketArn",
-        "ARN of the media bucket",
+        Output::MediaBucketArn,
         Expr::get_att(&bucket, "Arn"),
     );
     t
-}
-
-fn export(t: &mut Template, stage: &Stage, name: &str, description: &str, value: Expr) {
-    t.output(
-        name,
-        Output::new(description, value).exported_as(export_name(stage, Part::Data, name)),
-    );
 }
 
 fn media_bucket(stage: &Stage) -> Bucket {

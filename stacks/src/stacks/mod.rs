@@ -6,17 +6,29 @@ pub mod cert;
 pub mod data;
 pub mod web;
 
-use crate::cfn::Expr;
+use mumble_contract::Output;
+
+use crate::cfn::{self, Expr, Template};
 use crate::settings::Stage;
 
 /// The name under which a stack exports one of its outputs: `mumble-{stage}-{part}-{output}`.
-pub fn export_name(stage: &Stage, part: crate::Part, output: &str) -> String {
-    format!("{}-{output}", stage.stack_name(part))
+pub fn export_name(stage: &Stage, output: Output) -> String {
+    format!("{}-{}", stage.stack_name(output.part()), output.name())
 }
 
 /// Imports another stack's exported output.
-pub fn import(stage: &Stage, part: crate::Part, output: &str) -> Expr {
-    Expr::import(export_name(stage, part, output))
+pub fn import(stage: &Stage, output: Output) -> Expr {
+    debug_assert!(output.exported(), "{output} is not exported");
+    Expr::import(export_name(stage, output))
+}
+
+/// Writes one of the stack's outputs, exported when another stack imports it.
+pub fn output(t: &mut Template, stage: &Stage, output: Output, value: Expr) {
+    let mut written = cfn::Output::new(output.description(), value);
+    if output.exported() {
+        written = written.exported_as(export_name(stage, output));
+    }
+    t.output(output.name(), written);
 }
 
 /// An ARN in the stack's partition: `arn:${AWS::Partition}:{rest}` (`rest` may use `${...}`).

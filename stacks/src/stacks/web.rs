@@ -1,10 +1,11 @@
 //! The site: a private bucket served by CloudFront over HTTPS, with security headers and, when the
 //! stage has a domain, its certificate and DNS records.
 
-use super::import;
-use crate::Part;
+use mumble_contract::Output;
+
+use super::{import, output};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement, deny_insecure_transport};
-use crate::cfn::{Expr, Output, Parameter, Resource, Template};
+use crate::cfn::{Expr, Parameter, ParameterSource, Resource, Template};
 use crate::resources::cloudfront::{
     CacheBehavior, ContentSecurityPolicy, CustomErrorResponse, Distribution, DistributionConfig,
     FrameOptions, Origin, OriginAccessControl, OriginAccessControlConfig, Override, ReferrerPolicy,
@@ -29,11 +30,14 @@ pub fn template(stage: &Stage) -> Template {
     if stage.domain.is_some() {
         t.parameters.insert(
             "CertificateArn".into(),
-            Parameter::string("The site's certificate in us-east-1 (the cert stack's output)")
-                .pattern(
-                    "^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$",
-                    "an ACM certificate ARN in us-east-1",
-                ),
+            Parameter::string(
+                ParameterSource::Output(Output::CertificateArn),
+                "The site's certificate in us-east-1 (the cert stack's output)",
+            )
+            .pattern(
+                "^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$",
+                "an ACM certificate ARN in us-east-1",
+            ),
         );
     }
 
@@ -150,29 +154,29 @@ pub fn template(stage: &Stage) -> Template {
         }
     }
 
-    t.output(
-        "SiteBucketName",
-        Output::new("Bucket the site is published to", Expr::r#ref(SITE_BUCKET)),
+    output(
+        &mut t,
+        stage,
+        Output::SiteBucketName,
+        Expr::r#ref(SITE_BUCKET),
     );
-    t.output(
-        "DistributionId",
-        Output::new(
-            "CloudFront distribution to invalidate",
-            Expr::r#ref(DISTRIBUTION),
-        ),
+    output(
+        &mut t,
+        stage,
+        Output::DistributionId,
+        Expr::r#ref(DISTRIBUTION),
     );
-    t.output(
-        "DistributionDomainName",
-        Output::new(
-            "CloudFront's name for the site",
-            Expr::get_att(DISTRIBUTION, "DomainName"),
-        ),
+    output(
+        &mut t,
+        stage,
+        Output::DistributionDomainName,
+        Expr::get_att(DISTRIBUTION, "DomainName"),
     );
     let site_url = match &stage.domain {
         Some(domain) => Expr::lit(format!("https://{}", domain.name)),
         None => Expr::sub("https://${Distribution.DomainName}"),
     };
-    t.output("SiteUrl", Output::new("Where the site is served", site_url));
+    output(&mut t, stage, Output::SiteUrl, site_url);
     t
 }
 
@@ -198,9 +202,9 @@ fn security_headers(stage: &Stage) -> ResponseHeadersPolicy {
         ]
         .join("; "),
         [
-            ("HttpApi", import(stage, Part::App, "HttpApiUrl")),
-            ("WebSocket", import(stage, Part::App, "WebSocketUrl")),
-            ("MediaBucket", import(stage, Part::Data, "MediaBucketName")),
+            ("HttpApi", import(stage, Output::HttpApiUrl)),
+            ("WebSocket", import(stage, Output::WebSocketUrl)),
+            ("MediaBucket", import(stage, Output::MediaBucketName)),
         ],
     );
     ResponseHeadersPolicy {

@@ -682,10 +682,17 @@ fn statements(app: &Value, name: &str) -> Vec<(BTreeSet<String>, Vec<Value>, Val
 }
 
 #[test]
-fn functions_reading_audio_may_list_only_under_audio_so_a_missing_recording_is_a_404() {
-    // Without `s3:ListBucket`, S3 answers 403 for a missing key, and the user sees "forbidden"
-    // instead of "no such recording".
-    let listing = ["generate", "websocket", "cleanup"];
+fn functions_reading_media_may_list_only_under_what_they_read_so_a_missing_object_is_a_404() {
+    // Without `s3:ListBucket`, S3 answers 403 for a missing key: the user sees "forbidden"
+    // instead of "no such recording", and the worker and the image processor retry a deleted
+    // object instead of skipping it.
+    let listing = [
+        ("generate", "audio/*"),
+        ("websocket", "audio/*"),
+        ("cleanup", "audio/*"),
+        ("worker", "audio/*"),
+        ("image-processor", "images/*"),
+    ];
     for stage in all_stages() {
         let app = json(&stack(&stage, Part::App).unwrap());
         for spec in FUNCTIONS {
@@ -693,10 +700,10 @@ fn functions_reading_audio_may_list_only_under_audio_so_a_missing_recording_is_a
                 .into_iter()
                 .filter(|(actions, _, _)| actions.contains("s3:ListBucket"))
                 .collect();
-            if !listing.contains(&spec.name) {
+            let Some((_, prefix)) = listing.iter().find(|(name, _)| *name == spec.name) else {
                 assert!(lists.is_empty(), "{}: may not list the bucket", spec.name);
                 continue;
-            }
+            };
             assert_eq!(lists.len(), 1, "{}: one list statement", spec.name);
             let (actions, resources, condition) = &lists[0];
             assert_eq!(actions, &set(&["s3:ListBucket"]), "{}", spec.name);
@@ -710,8 +717,8 @@ fn functions_reading_audio_may_list_only_under_audio_so_a_missing_recording_is_a
             );
             assert_eq!(
                 condition,
-                &json!({ "StringLike": { "s3:prefix": "audio/*" } }),
-                "{}: listing limited to audio/",
+                &json!({ "StringLike": { "s3:prefix": prefix } }),
+                "{}: listing limited to {prefix}",
                 spec.name
             );
         }

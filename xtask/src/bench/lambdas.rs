@@ -30,9 +30,12 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use mumble_contract::KeySchema;
 use serde_json::{Value, json};
+use stacks::Output;
 use stacks::Stage;
-use stacks::functions::{FunctionSpec, Table, Uses};
+use stacks::environment::Value as EnvValue;
+use stacks::functions::{FunctionSpec, Table};
 use stacks::settings::Architecture;
 use tokio::sync::oneshot;
 
@@ -116,9 +119,9 @@ pub async fn run(context: Context) -> Result<Vec<Row>> {
     }
 
     if let Some(emulator) = &emulator
-        && subjects.iter().any(|subject| {
-            subject.needs_aws() && subject.spec.tables.iter().any(|t| t.table == Table::Jobs)
-        })
+        && subjects
+            .iter()
+            .any(|subject| subject.needs_aws() && subject.spec.tables().contains(&Table::Jobs))
     {
         rows.push(emulator_round_trip(emulator, &stage, context.runs).await?);
     }
@@ -534,57 +537,13 @@ fn lambda_environment(
     set("AWS_REGION", stage.region.clone());
     set("AWS_DEFAULT_REGION", stage.region.clone());
 
-    set("MUMBLE_STAGE", stage.name.clone());
-    for access in spec.tables {
-        set(access.table.env(), table_name(stage, access.table));
-    }
-    if !spec.media.is_empty() {
-        set("MEDIA_BUCKET", media_bucket(stage));
-    }
-    for secret in spec.secrets {
-        set(
-            secret.env(),
-            format!("/mumble/{}/{}", stage.name, secret.parameter()),
-        );
-        let (variable, default) = secret.base_url();
-        set(variable, default.to_owned());
-    }
-    for uses in spec.uses {
-        match uses {
-            Uses::Worker => {
-                let worker = stacks::functions::function("worker").map_or_else(
-                    || format!("mumble-{}-worker", stage.name),
-                    |worker| worker.physical_name(&stage.name),
-                );
-                set("WORKER_FUNCTION", worker);
-            }
-            Uses::WebSocketPush => set(
-                "WEBSOCKET_ENDPOINT",
-                emulator.map_or_else(
-                    || {
-                        format!(
-                            "https://bench.execute-api.{}.amazonaws.com/{}",
-                            stage.region, stage.name
-                        )
-                    },
-                    Emulator::endpoint_url,
-                ),
-            ),
-            Uses::UserPool => {
-                set("USER_POOL_ID", format!("{}_bench", stage.region));
-                set("USER_POOL_CLIENT_ID", "benchclient".to_owned());
-            }
-            Uses::AllowedOrigins => set("ALLOWED_ORIGINS", stage.cors_origins.join(",")),
-            Uses::MaxAudioBytes => set("MAX_AUDIO_BYTES", stage.max_audio_bytes.to_string()),
-            Uses::AudioRetentionDays => set(
-                "AUDIO_RETENTION_DAYS",
-                stage.audio_retention_days.to_string(),
-            ),
-            Uses::JobTimeoutSeconds => {
-                set("JOB_TIMEOUT_SECONDS", stage.job_timeout_seconds.to_string())
-            }
-            Uses::Providers => set("MUMBLE_PROVIDERS", stage.providers.as_str().to_owned()),
-        }
+    // The app stack's variables, with the bench's own names for the stage's resources.
+    for (name, value) in stacks::environment::environment(stage, spec) {
+        let value = match value {
+            EnvValue::Literal(value) => value,
+            EnvValue::Output(output) => bench_output(stage, output, emulator),
+        };
+        set(name, value);
     }
     if let Some(emulator) = emulator.filter(|_| reads_aws(spec)) {
         env.retain(|(name, _)| !emulator.env().iter().any(|(key, _)| key == name));
@@ -598,15 +557,31 @@ fn lambda_environment(
     env
 }
 
-/// `mumble-bench-users`: the bench's own names, since it only ever talks to the emulator.
+/// The bench's stand-in for a stack output: its own resource names, since it only ever talks
+/// to the emulator (`mumble-bench-users`, ...). Functions that push reach the emulator.
+fn bench_output(stage: &Stage, output: Output, emulator: Option<&Emulator>) -> String {
+    if let Some(table) = Table::ALL.into_iter().find(|t| t.name_output() == output) {
+        return table_name(stage, table);
+    }
+    match output {
+        Output::MediaBucketName => media_bucket(stage),
+        Output::WebSocketManagementUrl => emulator.map_or_else(
+            || {
+                format!(
+                    "https://bench.execute-api.{}.amazonaws.com/{}",
+                    stage.region, stage.name
+                )
+            },
+            Emulator::endpoint_url,
+        ),
+        Output::UserPoolId => format!("{}_bench", stage.region),
+        Output::UserPoolClientId => "benchclient".to_owned(),
+        other => format!("bench-{other}"),
+    }
+}
+
 fn table_name(stage: &Stage, table: Table) -> String {
-    let part = match table {
-        Table::Users => "users",
-        Table::Images => "images",
-        Table::Jobs => "jobs",
-        Table::Connections => "connections",
-    };
-    format!("mumble-{}-{part}", stage.name)
+    format!("mumble-{}-{}", stage.name, table.label())
 }
 
 fn media_bucket(stage: &Stage) -> String {
@@ -644,24 +619,24 @@ async fn seed_emulator(emulator: &Emulator, stage: &Stage, specs: &[&FunctionSpe
     let used: Vec<&&FunctionSpec> = specs.iter().filter(|spec| reads_aws(spec)).collect();
     for spec in &used {
         for secret in spec.secrets {
-            let name = format!("/mumble/{}/{}", stage.name, secret.parameter());
+            let name = secret.parameter_name(&stage.name);
             let body = json!({ "Name": name, "Value": "bench-secret", "Type": "SecureString", "Overwrite": true });
             call("ssm", "AmazonSSM.PutParameter".to_owned(), body)
                 .await
                 .with_context(|| format!("cannot put SSM parameter {name} into the emulator"))?;
         }
-        for access in spec.tables {
-            let name = table_name(stage, access.table);
+        for table in spec.tables() {
+            let name = table_name(stage, table);
             call(
                 "dynamodb",
                 "DynamoDB_20120810.CreateTable".to_owned(),
-                table_definition(&name, access.table),
+                table_definition(&name, table),
             )
             .await
             .with_context(|| format!("cannot create table {name} in the emulator"))?;
         }
     }
-    if used.iter().any(|spec| !spec.media.is_empty()) {
+    if used.iter().any(|spec| spec.uses_media()) {
         let bucket = media_bucket(stage);
         let response = client.put(format!("{base}/{bucket}")).send().await?;
         if !response.status().is_success() && response.status() != StatusCode::CONFLICT {
@@ -706,7 +681,7 @@ async fn emulator_round_trip(emulator: &Emulator, stage: &Stage, runs: usize) ->
         .context("cannot build an HTTP client")?;
     let base = emulator.endpoint_url();
     let table = table_name(stage, Table::Jobs);
-    let body = json!({ "TableName": table, "Key": { "jobId": { "S": "bench-unknown-job" } } });
+    let body = json!({ "TableName": table, "Key": { Table::Jobs.key().partition: { "S": "bench-unknown-job" } } });
     let mut samples = Vec::with_capacity(runs);
     // One more than measured: the first opens the connection.
     for run in 0..=runs {
@@ -734,35 +709,40 @@ async fn emulator_round_trip(emulator: &Emulator, stage: &Stage, runs: usize) ->
     ))
 }
 
-/// A table keyed like the data stack's (`stacks::stacks::data`), with its `UserIndex` GSI.
+/// A table keyed like the data stack's, with its indexes (`mumble_contract::Table`).
 fn table_definition(name: &str, table: Table) -> Value {
-    let (hash, range, index_range) = match table {
-        Table::Users => ("userId", None, None),
-        Table::Images => ("imageId", Some("createdAt"), Some(Some("createdAt"))),
-        Table::Jobs => ("jobId", None, None),
-        Table::Connections => ("connectionId", None, Some(None)),
+    let key_schema = |key: KeySchema| {
+        let mut keys = vec![json!({ "AttributeName": key.partition, "KeyType": "HASH" })];
+        keys.extend(
+            key.sort
+                .map(|sort| json!({ "AttributeName": sort, "KeyType": "RANGE" })),
+        );
+        keys
     };
-    let key = |name: &str, kind: &str| json!({ "AttributeName": name, "KeyType": kind });
-    let string = |name: &str| json!({ "AttributeName": name, "AttributeType": "S" });
-    let mut keys = vec![key(hash, "HASH")];
-    let mut attributes = vec![string(hash)];
-    if let Some(range) = range {
-        keys.push(key(range, "RANGE"));
-        attributes.push(string(range));
+    let attributes: Vec<Value> = table
+        .key_attributes()
+        .into_iter()
+        .map(|name| json!({ "AttributeName": name, "AttributeType": "S" }))
+        .collect();
+    let mut definition = json!({
+        "TableName": name,
+        "KeySchema": key_schema(table.key()),
+        "AttributeDefinitions": attributes,
+        "BillingMode": "PAY_PER_REQUEST",
+    });
+    if !table.indexes().is_empty() {
+        definition["GlobalSecondaryIndexes"] = table
+            .indexes()
+            .iter()
+            .map(|index| {
+                json!({
+                    "IndexName": index.name,
+                    "KeySchema": key_schema(index.key),
+                    "Projection": { "ProjectionType": "ALL" }
+                })
+            })
+            .collect();
     }
-    let mut definition =
-        json!({ "TableName": name, "KeySchema": keys, "BillingMode": "PAY_PER_REQUEST" });
-    if let Some(index_range) = index_range {
-        attributes.push(string("userId"));
-        let mut index_keys = vec![key("userId", "HASH")];
-        index_keys.extend(index_range.map(|range| key(range, "RANGE")));
-        definition["GlobalSecondaryIndexes"] = json!([{
-            "IndexName": "UserIndex",
-            "KeySchema": index_keys,
-            "Projection": { "ProjectionType": "ALL" }
-        }]);
-    }
-    definition["AttributeDefinitions"] = Value::Array(attributes);
     definition
 }
 

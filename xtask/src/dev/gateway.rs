@@ -7,8 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use mumble_contract::env::vars;
 use stacks::Stage;
-use stacks::functions::{Secret, Table};
+use stacks::environment::Value;
+use stacks::functions::Secret;
 
 use crate::outputs::StageOutputs;
 use crate::tools;
@@ -19,8 +21,9 @@ pub fn has_value(variable: &str) -> bool {
 }
 
 /// Every variable any function reads (they share one process), with the values the app stack
-/// would give them, except that the worker and the pusher reach the gateway instead of AWS.
-/// `has_key` says whether a provider key variable (`OPENAI_API_KEY`, ...) is set.
+/// gives them (`stacks::environment`), except that the worker and the pusher reach the gateway
+/// instead of AWS and the providers depend on the keys at hand. `has_key` says whether a provider
+/// key variable (`OPENAI_API_KEY`, ...) is set.
 pub fn environment(
     stage: &Stage,
     outputs: &StageOutputs,
@@ -28,17 +31,13 @@ pub fn environment(
     has_key: &dyn Fn(&str) -> bool,
 ) -> Result<BTreeMap<String, String>> {
     let mut env = BTreeMap::new();
-    let mut set = |name: &str, value: String| {
+    for (name, value) in stacks::environment::all_functions(stage) {
+        let value = match value {
+            Value::Literal(value) => value,
+            Value::Output(output) => outputs.require(stage, output)?,
+        };
         env.insert(name.to_owned(), value);
-    };
-    set("MUMBLE_STAGE", stage.name.clone());
-    for table in Table::ALL {
-        set(
-            table.env(),
-            outputs.require(stage, &format!("{}Name", table.output_prefix()))?,
-        );
     }
-    set("MEDIA_BUCKET", outputs.require(stage, "MediaBucketName")?);
     for (secret, key_variable) in [
         (Secret::OpenAi, "OPENAI_API_KEY"),
         (Secret::OpenWeather, "OPENWEATHER_API_KEY"),
@@ -46,33 +45,18 @@ pub fn environment(
         // Without its key a provider's parameter is left unnamed, so the functions that can do
         // without it do (the offline worker makes pictures without weather) and the others say
         // which variable is missing.
-        if has_key(key_variable) {
-            set(
-                secret.env(),
-                format!("/mumble/{}/{}", stage.name, secret.parameter()),
-            );
+        if !has_key(key_variable) {
+            env.remove(secret.env());
         }
-        let (variable, default) = secret.base_url();
-        set(
-            variable,
-            std::env::var(variable).unwrap_or_else(|_| default.to_owned()),
-        );
+        let (variable, _) = secret.base_url();
+        if let Ok(base_url) = std::env::var(variable) {
+            env.insert(variable.to_owned(), base_url);
+        }
     }
-    let worker = stacks::functions::function("worker").context("the worker is declared")?;
-    set("WORKER_FUNCTION", worker.physical_name(&stage.name));
-    set("WEBSOCKET_ENDPOINT", format!("http://127.0.0.1:{port}"));
-    set("USER_POOL_ID", outputs.require(stage, "UserPoolId")?);
-    set(
-        "USER_POOL_CLIENT_ID",
-        outputs.require(stage, "UserPoolClientId")?,
+    env.insert(
+        vars::WEBSOCKET_ENDPOINT.to_owned(),
+        format!("http://127.0.0.1:{port}"),
     );
-    set("ALLOWED_ORIGINS", stage.cors_origins.join(","));
-    set("MAX_AUDIO_BYTES", stage.max_audio_bytes.to_string());
-    set(
-        "AUDIO_RETENTION_DAYS",
-        stage.audio_retention_days.to_string(),
-    );
-    set("JOB_TIMEOUT_SECONDS", stage.job_timeout_seconds.to_string());
     // The real providers only when their key is at hand (never silently in a deployed stage:
     // there the stage settings decide).
     let providers = if has_key("OPENAI_API_KEY") {
@@ -80,10 +64,10 @@ pub fn environment(
     } else {
         "offline"
     };
-    set("MUMBLE_PROVIDERS", providers.to_owned());
-    set("MUMBLE_GATEWAY_PORT", port.to_string());
-    set(
-        "MUMBLE_SITE_DIR",
+    env.insert(vars::PROVIDERS.to_owned(), providers.to_owned());
+    env.insert("MUMBLE_GATEWAY_PORT".to_owned(), port.to_string());
+    env.insert(
+        "MUMBLE_SITE_DIR".to_owned(),
         tools::workspace_root().join("site").display().to_string(),
     );
     Ok(env)
@@ -204,19 +188,11 @@ impl Drop for Gateway {
 mod tests {
     use super::*;
 
+    /// Every output of the stage, each with a value that names it.
     fn outputs() -> StageOutputs {
-        let names = [
-            "UsersTableName",
-            "ImagesTableName",
-            "JobsTableName",
-            "ConnectionsTableName",
-            "MediaBucketName",
-            "UserPoolId",
-            "UserPoolClientId",
-        ];
-        let values = names
+        let values = stacks::Output::ALL
             .iter()
-            .map(|name| ((*name).to_owned(), format!("value-of-{name}")))
+            .map(|output| (output.name().to_owned(), format!("value-of-{output}")))
             .collect();
         let mut outputs = StageOutputs::default();
         outputs

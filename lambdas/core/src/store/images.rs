@@ -3,14 +3,17 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use mumble_contract::{Index, KeySchema, Table};
 use serde::{Deserialize, Serialize};
 
 use super::cursor::{decode_image_cursor, encode_image_cursor};
 use super::{StoreError, sdk_detail};
 use crate::weather::Weather;
 
+/// The table's key (`imageId` + `createdAt`).
+const KEY: KeySchema = Table::Images.key();
 /// The GSI listing a user's images by time.
-pub const USER_INDEX: &str = "UserIndex";
+const BY_USER: Index = Table::Images.indexes()[0];
 
 /// A stored image and what it was made from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,7 +130,7 @@ impl ImageStore for DynamoImages {
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("imageId = :id")
+            .key_condition_expression(format!("{} = :id", KEY.partition))
             .expression_attribute_values(":id", AttributeValue::S(image_id.to_owned()))
             .limit(1)
             .send()
@@ -154,8 +157,8 @@ impl ImageStore for DynamoImages {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(USER_INDEX)
-            .key_condition_expression("userId = :user")
+            .index_name(BY_USER.name)
+            .key_condition_expression(format!("{} = :user", BY_USER.key.partition))
             .expression_attribute_values(":user", AttributeValue::S(user_id.to_owned()))
             .scan_index_forward(false)
             .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
@@ -179,8 +182,8 @@ impl ImageStore for DynamoImages {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key("imageId", AttributeValue::S(image_id.to_owned()))
-            .key("createdAt", AttributeValue::S(created_at.to_owned()))
+            .key(KEY.partition, AttributeValue::S(image_id.to_owned()))
+            .key(KEY.sort_key(), AttributeValue::S(created_at.to_owned()))
             .send()
             .await
             .map_err(|e| StoreError::backend("deleting an image", sdk_detail(&e)))?;

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use mumble_contract::Table;
 use serde::{Deserialize, Serialize};
 
 use super::{StoreError, sdk_detail};
@@ -90,7 +91,10 @@ impl UserStore for DynamoUsers {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("userId", AttributeValue::S(user_id.to_owned()))
+            .key(
+                Table::Users.key().partition,
+                AttributeValue::S(user_id.to_owned()),
+            )
             .consistent_read(true)
             .send()
             .await
