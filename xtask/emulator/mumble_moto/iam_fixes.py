@@ -11,7 +11,8 @@ or stack is refused as on AWS:
 - SSM: every parameter the request names (`Name`, or each of `Names`): `GetParameters` is
   allowed only when each of its parameters is;
 - Lambda: the function in the path (`Invoke`, `GetFunction`, ...);
-- CloudFormation: the stack (`StackName`, or the stack of the change set `ChangeSetName` names).
+- CloudFormation: the stack (`StackName`, or the stack of the change set `ChangeSetName` names);
+- CloudFront: the distribution in the path (`CreateInvalidation`, `GetInvalidation`, ...).
 
 - S3 `DeleteObjects`: each key (moto checks the bucket).
 
@@ -82,6 +83,16 @@ def _lambda(response: Any, region: str, account: str) -> list[str]:
     return [f"arn:aws:lambda:{region}:{account}:function:{name}"]
 
 
+def _cloudfront(response: Any, region: str, account: str) -> list[str]:
+    parts = response.path.split("?")[0].split("/")
+    if "distribution" not in parts:
+        return []
+    index = parts.index("distribution") + 1
+    if index >= len(parts) or not parts[index]:
+        return []
+    return [f"arn:aws:cloudfront::{account}:distribution/{parts[index]}"]
+
+
 def _cloudformation(response: Any, region: str, account: str) -> list[str]:
     from moto.cloudformation.models import cloudformation_backends
 
@@ -124,6 +135,7 @@ _RESOURCES = {
     "ssm": _ssm,
     "awslambda": _lambda,
     "cloudformation": _cloudformation,
+    "cloudfront": _cloudfront,
 }
 
 
