@@ -16,7 +16,9 @@ or stack is refused as on AWS:
 
 - S3 `DeleteObjects`: each key (moto checks the bucket).
 
-It also reads the inline policies of roles made by CloudFormation, which moto stores in a shape
+Signatures are not verified (the access key and session token must still be known): moto
+recomputes a query-protocol request's signature from a re-encoded form that differs from the
+Rust SDK's. It also reads the inline policies of roles made by CloudFormation, which moto stores in a shape
 its own checks cannot read.
 
 Requests these do not recognise are still checked against `*`, as moto does. Conditions in
@@ -221,9 +223,12 @@ def install() -> None:
         if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
             # Not enforcing (yet): moto only counts the request.
             return original(self, iam_request_cls, resource)
+        # Signatures are not verified: moto recomputes a query-protocol request's signature from
+        # its re-encoded form, which differs from the Rust SDK's encoding (SignatureDoesNotMatch
+        # for every CloudFormation call). The access key and session token must still be known.
+        iam_request_cls = _without_signature_check(iam_request_cls)
         presigned = _presigned_headers(self)
         if presigned is not None:
-            iam_request_cls = _without_signature_check(iam_request_cls)
             self.headers, headers = presigned, self.headers
         try:
             for each in _resources(self, resource):

@@ -141,6 +141,7 @@ fn stand_in(id: &str) -> String {
 /// A function running under its own role.
 pub struct Role {
     pub function: &'static str,
+    pub arn: String,
     /// The SDK configuration the function's adapters are built from: the role's credentials.
     pub sdk: SdkConfig,
     /// The function's environment as synthesized, with the test's names.
@@ -161,7 +162,11 @@ impl Role {
         properties["Policies"] = names.resolve(&properties["Policies"]);
         properties["AssumeRolePolicyDocument"] = json!({
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"AWS": "*", "Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole"
+            }]
         });
         let template = json!({
             "Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": properties}},
@@ -223,6 +228,7 @@ impl Role {
             .unwrap_or_default();
         Role {
             function,
+            arn: role_arn,
             sdk,
             environment,
             access_key_id,

@@ -169,7 +169,7 @@ impl World {
             .function_name(name)
             .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
             .handler("bootstrap")
-            .role(format!("arn:aws:iam::{ACCOUNT}:role/mumble-test-worker"))
+            .role(&role.arn)
             .code(
                 aws_sdk_lambda::types::FunctionCode::builder()
                     .zip_file(bytes.into())
