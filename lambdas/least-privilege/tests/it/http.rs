@@ -21,7 +21,7 @@ const POST_GENERATE: &str = include_str!("../../../generate/tests/fixtures/post-
 const GET_JOB: &str = include_str!("../../../jobs/tests/fixtures/get-job.json");
 
 #[tokio::test]
-async fn audio_upload_hands_out_urls_its_role_can_upload_to() {
+async fn audio_upload_hands_out_urls_it_can_upload_to_under_its_role() {
     let w = World::new().await;
     let role = w.role("audio-upload").await;
     let deps = audio_upload::Deps {
