@@ -97,7 +97,7 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
     if !stage.protected {
         change.push("cloudformation:DeleteStack");
     }
-    let deploy = vec![
+    let mut deploy = vec![
         Statement::allow(
             &[
                 "cloudformation:DescribeChangeSet",
@@ -107,6 +107,8 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
                 "cloudformation:DescribeStacks",
                 "cloudformation:DescribeStackEvents",
                 "cloudformation:DescribeStackResources",
+                // `destroy` and `recover` list a stack's resources (its buckets, what failed).
+                "cloudformation:ListStackResources",
                 "cloudformation:GetTemplate",
                 "cloudformation:UpdateTerminationProtection",
             ],
@@ -158,6 +160,23 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
         )
         .sid("InvalidateSite"),
     ];
+    if !stage.protected {
+        // `destroy` empties the stage's buckets (every version) so CloudFormation can delete them.
+        deploy.push(
+            Statement::allow(
+                &["s3:ListBucketVersions"],
+                vec![arn(&format!("s3:::mumble-{name}-*"))],
+            )
+            .sid("ListStageBucketVersions"),
+        );
+        deploy.push(
+            Statement::allow(
+                &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                vec![arn(&format!("s3:::mumble-{name}-*/*"))],
+            )
+            .sid("EmptyStageBuckets"),
+        );
+    }
     let role = t.add(
         "DeployRole",
         Role {
@@ -227,6 +246,11 @@ fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
                 "iam:DeleteRolePolicy",
                 "iam:TagRole",
                 "iam:UntagRole",
+                // What the role handler reads before a delete and changes on an update.
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRoleDescription",
             ],
             vec![arn(&format!("iam::${{AWS::AccountId}}:role/mumble-{s}-*"))],
         )
@@ -277,6 +301,20 @@ fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
             vec![arn("acm:us-east-1:${AWS::AccountId}:certificate/*")],
         )
         .sid("Certificate"),
+        // AWS authorizes these on `*` only: the resource has no ARN until it exists (the log group
+        // handler lists groups to find its own).
+        Statement::allow(
+            &[
+                "acm:RequestCertificate",
+                "cloudfront:CreateDistribution",
+                "cloudfront:CreateOriginAccessControl",
+                "cloudfront:CreateResponseHeadersPolicy",
+                "cognito-idp:CreateUserPool",
+                "logs:DescribeLogGroups",
+            ],
+            vec![Expr::lit("*")],
+        )
+        .sid("CreateUnnamed"),
     ];
     if let Some(zone) = stage
         .domain

@@ -2,6 +2,7 @@
 
 mod cfn;
 mod openapi;
+mod permissions;
 mod properties;
 mod settings;
 mod snapshots;

@@ -43,6 +43,7 @@ def install() -> None:
         cfn_fixes,
         cloudfront_fixes,
         events_fixes,
+        iam_fixes,
         lambda_fixes,
         resources,
         s3_fixes,
@@ -54,6 +55,7 @@ def install() -> None:
     cfn_fixes.install()
     cloudfront_fixes.install()
     events_fixes.install()
+    iam_fixes.install()
     s3_fixes.install()
     update_fixes.install()
     resources.install()

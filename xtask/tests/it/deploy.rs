@@ -35,7 +35,7 @@ fn endpoint() -> String {
     endpoint
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask is in the workspace")
@@ -66,13 +66,13 @@ fn write_zip(path: &Path, content: &str) {
 }
 
 /// One test's stage: a unique name, its own site folder and artifacts.
-struct TestStage {
-    name: String,
-    dir: tempfile::TempDir,
+pub(crate) struct TestStage {
+    pub(crate) name: String,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl TestStage {
-    fn new() -> TestStage {
+    pub(crate) fn new() -> TestStage {
         let name = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let stage = TestStage {
             name,
@@ -100,15 +100,20 @@ impl TestStage {
         );
     }
 
-    fn xtask(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
+    /// `xtask ARGS` with this stage's site and artifacts, ready to run.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command
             .args(args)
             .env("MUMBLE_SITE_DIR", self.site())
             .env("MUMBLE_ARTIFACTS_DIR", self.artifacts())
             .env_remove("MUMBLE_TEMPLATES_DIR")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run the xtask binary")
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    fn xtask(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run the xtask binary")
     }
 
     /// `deploy --yes --output json`, which must succeed; returns the report.

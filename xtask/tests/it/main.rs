@@ -2,4 +2,5 @@
 
 mod browser;
 mod deploy;
+mod deploy_role;
 mod smoke;
