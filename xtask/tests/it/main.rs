@@ -2,4 +2,5 @@
 
 mod browser;
 mod deploy;
+mod secrets;
 mod smoke;
