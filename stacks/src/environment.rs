@@ -86,6 +86,18 @@ pub fn environment(stage: &Stage, f: &FunctionSpec) -> IndexMap<&'static str, Va
                     literal(stage.providers.as_str().to_owned()),
                 );
             }
+            Uses::GenerationQuota => {
+                env.insert(
+                    vars::MAX_GENERATIONS_PER_USER_PER_DAY,
+                    literal(stage.max_generations_per_user_per_day.to_string()),
+                );
+            }
+            Uses::ProviderCap => {
+                env.insert(
+                    vars::MAX_PROVIDER_CALLS_PER_DAY,
+                    literal(stage.max_provider_calls_per_day.to_string()),
+                );
+            }
         }
     }
     env

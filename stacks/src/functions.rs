@@ -39,6 +39,8 @@ pub enum Secret {
 }
 
 impl Secret {
+    pub const ALL: [Secret; 2] = [Secret::OpenAi, Secret::OpenWeather];
+
     /// The parameter name without the leading `/mumble/{stage}/`.
     pub fn parameter(self) -> &'static str {
         match self {
@@ -80,6 +82,10 @@ pub enum Uses {
     AudioRetentionDays,
     JobTimeoutSeconds,
     Providers,
+    /// `MAX_GENERATIONS_PER_USER_PER_DAY`: the quota checked where jobs start.
+    GenerationQuota,
+    /// `MAX_PROVIDER_CALLS_PER_DAY`: the stage's daily cap on paid provider calls.
+    ProviderCap,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -217,7 +223,11 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
             &media::read("audio/"),
         ],
         secrets: &[],
-        uses: &[Uses::MaxAudioBytes, Uses::JobTimeoutSeconds],
+        uses: &[
+            Uses::MaxAudioBytes,
+            Uses::JobTimeoutSeconds,
+            Uses::GenerationQuota,
+        ],
     },
     FunctionSpec {
         name: "jobs",
@@ -249,7 +259,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
             &media::put("images/"),
         ],
         secrets: &[Secret::OpenAi, Secret::OpenWeather],
-        uses: &[Uses::Providers],
+        uses: &[Uses::Providers, Uses::ProviderCap],
     },
     FunctionSpec {
         name: "image-processor",
@@ -288,6 +298,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
             Uses::AllowedOrigins,
             Uses::MaxAudioBytes,
             Uses::JobTimeoutSeconds,
+            Uses::GenerationQuota,
         ],
     },
     FunctionSpec {

@@ -13,6 +13,7 @@ pub use cfn::Template;
 pub use functions::{FUNCTIONS, FunctionKind, FunctionSpec};
 pub use mumble_contract::{Output, Part};
 pub use settings::{Settings, SettingsError, Stage};
+pub use stacks::STAGE_TAG;
 
 /// One synthesized stack, ready to write or deploy.
 #[derive(Clone, Debug)]

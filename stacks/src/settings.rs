@@ -22,6 +22,9 @@ pub const LOG_RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
+/// Paid provider calls one generation makes: a transcription and an image.
+pub const PROVIDER_CALLS_PER_GENERATION: u32 = 2;
+
 /// The worker's timeout (its function's `timeout_seconds`).
 const WORKER_TIMEOUT_SECONDS: u32 = 300;
 /// How many times one job's worker may run: Lambda's asynchronous invoke tries an event up to
@@ -53,7 +56,7 @@ pub enum SettingsError {
         fix: String,
     },
     #[error(
-        "stage name `{name}` is invalid: use 1 to 20 characters from a-z, 0-9 and `-`, starting with a letter (e.g. `alice`)"
+        "stage name `{name}` is invalid: use 1 to 20 characters from a-z and 0-9, starting with a letter (e.g. `alice`); no `-`, so no stage's `mumble-{{stage}}-*` names can match another stage's resources"
     )]
     StageName { name: String },
     #[error(
@@ -125,6 +128,10 @@ struct RawStage {
     log_retention_days: u32,
     #[serde(default)]
     alarm_email: Option<String>,
+    #[serde(default)]
+    alarm_topic_arn: Option<String>,
+    #[serde(default)]
+    ses_identity: Option<String>,
     cors_origins: Vec<String>,
     #[serde(default)]
     protected: bool,
@@ -138,6 +145,9 @@ struct RawStage {
     max_audio_bytes: u64,
     job_timeout_seconds: u32,
     noncurrent_version_expiry_days: u32,
+    max_generations_per_user_per_day: u32,
+    max_provider_calls_per_day: u32,
+    worker_reserved_concurrency: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -171,6 +181,10 @@ pub struct Stage {
     pub function_memory_mb: IndexMap<String, u32>,
     pub log_retention_days: u32,
     pub alarm_email: Option<String>,
+    /// An existing SNS topic the alarms also notify (e.g. one AWS Chatbot posts to a chat from).
+    pub alarm_topic_arn: Option<String>,
+    /// A verified SES identity (address or domain) Cognito sends its mail through.
+    pub ses_identity: Option<String>,
     pub cors_origins: Vec<String>,
     /// Termination protection, Retain on stateful resources, no destroy.
     pub protected: bool,
@@ -182,6 +196,12 @@ pub struct Stage {
     pub max_audio_bytes: u64,
     pub job_timeout_seconds: u32,
     pub noncurrent_version_expiry_days: u32,
+    /// Generations one user may start per UTC day.
+    pub max_generations_per_user_per_day: u32,
+    /// Paid provider calls (transcriptions and images) the whole stage may make per UTC day.
+    pub max_provider_calls_per_day: u32,
+    /// Worker instances that may run at once (reserved from the account's concurrency).
+    pub worker_reserved_concurrency: u32,
 }
 
 impl Stage {
@@ -287,7 +307,7 @@ fn check_name(name: &str) -> Result<(), SettingsError> {
     let mut chars = name.chars();
     let valid = name.len() <= 20
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if valid {
         Ok(())
     } else {
@@ -407,6 +427,65 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
             || "use an address such as `ops@example.com` or remove the field".into(),
         )?;
     }
+    if let Some(topic) = &raw.alarm_topic_arn {
+        c.check(
+            is_sns_topic_arn(topic),
+            "alarm_topic_arn",
+            || format!("`{topic}` is not an SNS topic ARN"),
+            || "use `arn:aws:sns:{region}:{account}:{topic}` or remove the field".into(),
+        )?;
+    }
+    c.check(
+        !raw.protected || raw.alarm_email.is_some() || raw.alarm_topic_arn.is_some(),
+        "alarm_email",
+        || "a protected stage has no alarm subscriber, so its alarms would reach nobody".into(),
+        || {
+            "set `alarm_email` (confirm the first e-mail) or `alarm_topic_arn` (an existing SNS \
+             topic, e.g. one AWS Chatbot posts to your chat from)"
+                .into()
+        },
+    )?;
+    if let Some(identity) = &raw.ses_identity {
+        c.check(
+            is_email(identity) || is_domain(identity),
+            "ses_identity",
+            || format!("`{identity}` is neither an e-mail address nor a domain"),
+            || "use the verified SES identity, e.g. `mumble.app` or `no-reply@mumble.app`".into(),
+        )?;
+    }
+    c.check(
+        (1..=1000).contains(&raw.max_generations_per_user_per_day),
+        "max_generations_per_user_per_day",
+        || {
+            format!(
+                "{} generations a day per user is outside 1 to 1000",
+                raw.max_generations_per_user_per_day
+            )
+        },
+        || "use 1 to 1000 (each generation is a paid transcription and image)".into(),
+    )?;
+    c.check(
+        raw.max_provider_calls_per_day >= PROVIDER_CALLS_PER_GENERATION,
+        "max_provider_calls_per_day",
+        || {
+            format!(
+                "{} calls a day is less than one generation ({PROVIDER_CALLS_PER_GENERATION} calls)",
+                raw.max_provider_calls_per_day
+            )
+        },
+        || format!("use {PROVIDER_CALLS_PER_GENERATION} or more"),
+    )?;
+    c.check(
+        (1..=1000).contains(&raw.worker_reserved_concurrency),
+        "worker_reserved_concurrency",
+        || {
+            format!(
+                "{} concurrent workers is outside 1 to 1000",
+                raw.worker_reserved_concurrency
+            )
+        },
+        || "use 1 to 1000, and leave the account at least 100 unreserved".into(),
+    )?;
     c.check(
         !raw.cors_origins.is_empty(),
         "cors_origins",
@@ -500,6 +579,8 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
         function_memory_mb: raw.memory.functions,
         log_retention_days: raw.log_retention_days,
         alarm_email: raw.alarm_email,
+        alarm_topic_arn: raw.alarm_topic_arn,
+        ses_identity: raw.ses_identity,
         cors_origins: raw.cors_origins,
         protected: raw.protected,
         providers: raw.providers,
@@ -509,7 +590,26 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
         max_audio_bytes: raw.max_audio_bytes,
         job_timeout_seconds: raw.job_timeout_seconds,
         noncurrent_version_expiry_days: raw.noncurrent_version_expiry_days,
+        max_generations_per_user_per_day: raw.max_generations_per_user_per_day,
+        max_provider_calls_per_day: raw.max_provider_calls_per_day,
+        worker_reserved_concurrency: raw.worker_reserved_concurrency,
     })
+}
+
+fn is_sns_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && is_region(parts[3])
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty()
+        && parts[5].len() <= 256
+        && parts[5]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 fn is_region(region: &str) -> bool {

@@ -63,6 +63,16 @@ pub async fn check_account(config: &SdkConfig, stage: &str, expected: Option<&st
     Ok(())
 }
 
+/// The ARN the credentials act as, when STS says.
+pub async fn caller_arn(config: &SdkConfig) -> Option<String> {
+    let identity = aws_sdk_sts::Client::new(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .ok()?;
+    identity.arn().map(str::to_owned)
+}
+
 /// Cognito's JSON API endpoint as the SDK would call it: the configured endpoint override
 /// (`AWS_ENDPOINT_URL`) when there is one, otherwise the regional public endpoint.
 pub fn cognito_endpoint(config: &SdkConfig, region: &str) -> String {

@@ -54,6 +54,8 @@ pub enum Command {
     Recover(Recover),
     /// Run the whole of Mumble on this machine at http://127.0.0.1:3000
     Dev(Dev),
+    /// Set or list a stage's secrets (SSM SecureString parameters); values are never printed
+    Secrets(Secrets),
 }
 
 /// Where and as whom to talk to AWS; flattened into every command that does.
@@ -265,4 +267,44 @@ pub struct Dev {
     /// Port of the AWS API emulator on 127.0.0.1 (the same on every run: the saved data replays to it)
     #[arg(long, default_value_t = 4566)]
     pub emulator_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct Secrets {
+    #[command(subcommand)]
+    pub action: SecretsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsAction {
+    /// Store a secret as `/mumble/{stage}/{name}`: typed at a prompt without echo, or piped on stdin
+    Set(SecretsSet),
+    /// Which secrets a stage has, with type, version and date, never their values
+    List(SecretsList),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsSet {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The secret: openai-api-key or openweather-api-key
+    pub name: String,
+    /// Replace an existing value without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Only say whether the parameter would be created or replaced
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsList {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
 }

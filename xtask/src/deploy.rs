@@ -37,6 +37,9 @@ struct Target {
     stacks: Vec<StackSource>,
     artifacts: Vec<Artifact>,
     site_dir: PathBuf,
+    /// The caller is the stage's GitHub deploy role, which may only act through the
+    /// CloudFormation role (otherwise an administrator, who deploys the bootstrap stack as itself).
+    as_deploy_role: bool,
 }
 
 impl Target {
@@ -55,6 +58,16 @@ impl Target {
         }
         let config = aws::sdk_config(aws_args, &stage.region).await;
         aws::check_account(&config, &stage.name, stage.account_id.as_deref()).await?;
+        if stage.protected && stage.ses_identity.is_none() {
+            ui::warn(format!(
+                "stage {} sends sign-up and password e-mails with Cognito's own sender, limited to \
+                 about 50 a day; set `ses_identity` in stacks/stages.yaml to a verified SES identity",
+                stage.name
+            ));
+        }
+        let as_deploy_role = aws::caller_arn(&config).await.is_some_and(|arn| {
+            arn.contains(&format!(":assumed-role/mumble-{}-deploy/", stage.name))
+        });
         let functions: Vec<&str> = stacks::FUNCTIONS
             .iter()
             .map(|function| function.name)
@@ -73,6 +86,7 @@ impl Target {
             stacks,
             artifacts,
             site_dir,
+            as_deploy_role,
         })
     }
 
@@ -327,30 +341,43 @@ async fn deploy_stack(
     // Change sets run as the stage's CloudFormation role once the bootstrap stack made one (the
     // bootstrap stack itself reads it from its own outputs): a CI deploy role may only hand over
     // that role.
+    // The CloudFormation role may not change the bootstrap roles or the boundary, so an
+    // administrator deploys the bootstrap stack as itself.
     let own_outputs = found.as_ref().map(stack::outputs_of).unwrap_or_default();
-    let role = outputs.get(Output::CloudFormationRoleArn).or_else(|| {
-        own_outputs
-            .get(Output::CloudFormationRoleArn.name())
-            .map(String::as_str)
-    });
-    let (id, stack_id, changes) =
-        match changeset::create(&cfn, &synth.name, kind.clone(), &template, parameters, role)
-            .await?
-        {
-            Prepared::NoChanges => {
-                ui::info(format!("{}: no changes", synth.name));
-                return Ok(StackResult {
-                    name: synth.name.clone(),
-                    action: StackAction::Unchanged,
-                    changes: Changes::default(),
-                });
-            }
-            Prepared::Ready {
-                id,
-                stack_id,
-                changes,
-            } => (id, stack_id, changes),
-        };
+    let role = if synth.part == Part::Bootstrap && !target.as_deploy_role {
+        None
+    } else {
+        outputs.get(Output::CloudFormationRoleArn).or_else(|| {
+            own_outputs
+                .get(Output::CloudFormationRoleArn.name())
+                .map(String::as_str)
+        })
+    };
+    let (id, stack_id, changes) = match changeset::create(
+        &cfn,
+        &synth.name,
+        kind.clone(),
+        &template,
+        parameters,
+        role,
+        &stage.name,
+    )
+    .await?
+    {
+        Prepared::NoChanges => {
+            ui::info(format!("{}: no changes", synth.name));
+            return Ok(StackResult {
+                name: synth.name.clone(),
+                action: StackAction::Unchanged,
+                changes: Changes::default(),
+            });
+        }
+        Prepared::Ready {
+            id,
+            stack_id,
+            changes,
+        } => (id, stack_id, changes),
+    };
     let action = if kind == ChangeSetType::Create {
         StackAction::Create
     } else {
@@ -745,6 +772,7 @@ async fn plan_stack(
         &template,
         parameters,
         current.get(Output::CloudFormationRoleArn),
+        &target.stage.name,
     )
     .await?
     {

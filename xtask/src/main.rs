@@ -13,6 +13,7 @@ mod emulator;
 mod openapi;
 mod outputs;
 mod recover;
+mod secrets;
 mod site_sync;
 mod stage;
 mod synth;
@@ -42,6 +43,7 @@ async fn main() -> std::process::ExitCode {
         Command::Destroy(cmd) => cmd.run().await,
         Command::Recover(cmd) => cmd.run().await,
         Command::Dev(cmd) => cmd.run().await,
+        Command::Secrets(cmd) => cmd.run().await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,8 +1,8 @@
 //! `cargo xtask test`: every check CI runs, in one command, on a fresh machine or a warm one.
 //!
-//! Steps, in order, stopping at the first failure: tools, format, lint, the Rust tests (with the
-//! emulator), the emulator plugin's Python tests, the browser test, and cfn-lint on every stage's
-//! templates. A summary with each step's duration ends the run. With FILTERS, only the matching
+//! Steps, in order, stopping at the first failure: tools, format, lint, actionlint on the GitHub
+//! workflows, the Rust tests (with the emulator), the emulator plugin's Python tests, the browser
+//! test, and cfn-lint on every stage's templates. A summary with each step's duration ends the run. With FILTERS, only the matching
 //! Rust tests run (with the emulator): the quick loop while working on one thing.
 
 use std::ffi::OsString;
@@ -142,6 +142,9 @@ impl crate::cli::Test {
                 not_passed => Ok(not_passed),
             };
             if stop(summary.run("lint", lint)) {
+                return Ok(());
+            }
+            if stop(summary.run("actionlint", || lint_workflows(&tools))) {
                 return Ok(());
             }
         }
@@ -331,6 +334,17 @@ fn browser_test(env: &ChildEnv, no_browser: bool) -> Result<Outcome> {
         ui::info("screenshots and logs of the browser test: target/browser-test/");
     }
     Ok(outcome)
+}
+
+/// The GitHub Actions workflows (syntax, expressions, action inputs, deprecated runtimes).
+fn lint_workflows(tools: &Tools) -> Result<Outcome> {
+    // From the workspace root, actionlint finds .github/workflows/ itself.
+    let status = run(Command::new(tools.bin("actionlint")).arg("-no-color"))?;
+    Ok(if status.success() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed("actionlint found problems; its findings are above".to_owned())
+    })
 }
 
 /// cfn-lint on every template of every stage (and a personal stage): no error and no warning.

@@ -25,6 +25,8 @@ pub mod vars {
     pub const MAX_AUDIO_BYTES: &str = "MAX_AUDIO_BYTES";
     pub const AUDIO_RETENTION_DAYS: &str = "AUDIO_RETENTION_DAYS";
     pub const JOB_TIMEOUT_SECONDS: &str = "JOB_TIMEOUT_SECONDS";
+    pub const MAX_GENERATIONS_PER_USER_PER_DAY: &str = "MAX_GENERATIONS_PER_USER_PER_DAY";
+    pub const MAX_PROVIDER_CALLS_PER_DAY: &str = "MAX_PROVIDER_CALLS_PER_DAY";
     /// Set by Lambda itself on every function.
     pub const AWS_REGION: &str = "AWS_REGION";
     /// The SDK's own variable for another endpoint; set for the local emulator only.

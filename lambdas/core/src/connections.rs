@@ -43,6 +43,15 @@ impl Connection {
         }
     }
 
+    /// Ends the connection's authorization at `token_expires_at` if that comes first: a
+    /// connection is as signed in as the token it was opened with, and no longer.
+    pub fn until(mut self, token_expires_at: DateTime<Utc>) -> Self {
+        self.expires_at = self
+            .expires_at
+            .min(crate::time::epoch_seconds(token_expires_at));
+        self
+    }
+
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at <= crate::time::epoch_seconds(now)
     }

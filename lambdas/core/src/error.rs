@@ -26,6 +26,9 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// 409: the recording was already made into a picture (its own code, so clients can say so).
+    #[error("recording used: {0}")]
+    RecordingUsed(String),
     /// 413: the body, or the upload it describes, is too large.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
@@ -35,6 +38,12 @@ pub enum ApiError {
     /// 429: the caller should slow down.
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// 429: the caller used a quota; it starts again after `retry_after` (the `Retry-After` header).
+    #[error("quota exceeded: {message}")]
+    QuotaExceeded {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// 502: a third-party service (OpenWeather, OpenAI) failed; `message` says which and what to do.
     #[error("upstream failed: {message} ({detail})")]
     Upstream { message: String, detail: String },
@@ -92,10 +101,10 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::RecordingUsed(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -110,9 +119,11 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::RecordingUsed(_) => "recording_used",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::TooManyRequests(_) => "rate_limited",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::Upstream { .. } => "upstream_failed",
             Self::Unavailable { .. } => "unavailable",
             Self::Internal { .. } => "internal",
@@ -134,9 +145,11 @@ impl ApiError {
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::Conflict(m)
+            | Self::RecordingUsed(m)
             | Self::PayloadTooLarge(m)
             | Self::UnsupportedMediaType(m)
             | Self::TooManyRequests(m) => m.clone(),
+            Self::QuotaExceeded { message, .. } => message.clone(),
             Self::Upstream { message, .. } => message.clone(),
             Self::Unavailable { .. } => {
                 "a service Mumble depends on is unavailable; try again shortly".to_owned()
@@ -168,7 +181,14 @@ impl ApiError {
                 field: self.field(),
             },
         };
-        crate::response::json(status, &body)
+        let mut response = crate::response::json(status, &body);
+        if let Self::QuotaExceeded { retry_after, .. } = &self {
+            response.headers_mut().insert(
+                lambda_http::http::header::RETRY_AFTER,
+                lambda_http::http::HeaderValue::from(retry_after.as_secs()),
+            );
+        }
+        response
     }
 }
 

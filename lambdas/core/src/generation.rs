@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::jobs::{Created, Job, JobStatus, JobStore, NewJob, Progress};
+use crate::jobs::{Created, Job, JobStatus, JobStore, NewJob, Progress, StartLimits};
 use crate::store::{Coordinates, MediaStore, StoreError, media::keys};
 
 /// The language hint when a request gives none, as in the original app.
@@ -102,6 +102,15 @@ impl WorkerInvoker for LambdaInvoker {
     }
 }
 
+/// `MAX_GENERATIONS_PER_USER_PER_DAY` (the stacks always set it); `None` when unset.
+pub fn daily_quota_from_env() -> Result<Option<u32>, crate::ConfigError> {
+    let name = crate::config::vars::MAX_GENERATIONS_PER_USER_PER_DAY;
+    match crate::Env::optional(name) {
+        None => Ok(None),
+        Some(_) => crate::Env::parse(name).map(Some),
+    }
+}
+
 /// Checks a request, records the job and starts the worker.
 #[derive(Clone)]
 pub struct JobStarter {
@@ -110,6 +119,8 @@ pub struct JobStarter {
     pub invoker: Arc<dyn WorkerInvoker>,
     /// `MAX_AUDIO_BYTES`.
     pub max_audio_bytes: u64,
+    /// `MAX_GENERATIONS_PER_USER_PER_DAY`; `None` counts nothing (the local gateway).
+    pub max_per_user_per_day: Option<u32>,
 }
 
 impl JobStarter {
@@ -125,12 +136,36 @@ impl JobStarter {
         let new_job = self.check(user_id, request).await?;
         let job = new_job.into_job(chrono::Utc::now());
 
-        let job = match self.jobs.create(&job, idempotency_key).await {
+        let limits = StartLimits {
+            one_per_recording: true,
+            per_user_per_day: self.max_per_user_per_day,
+        };
+        let job = match self
+            .jobs
+            .create_limited(&job, idempotency_key, limits)
+            .await
+        {
             Ok(Created::Existing(existing)) => {
                 tracing::info!(job_id = %existing.job_id, "idempotency key reused; no new job");
                 return Ok(accepted(&existing));
             }
             Ok(Created::New(job)) => job,
+            Ok(Created::RecordingUsed { job_id }) => {
+                return Err(ApiError::RecordingUsed(format!(
+                    "this recording has already been made into a picture (job {job_id}); record \
+                     a new one to make another"
+                )));
+            }
+            Ok(Created::QuotaReached { retry_after }) => {
+                let quota = self.max_per_user_per_day.unwrap_or_default();
+                return Err(ApiError::QuotaExceeded {
+                    message: format!(
+                        "you have made today's {quota} pictures; you can make more after \
+                         midnight UTC"
+                    ),
+                    retry_after,
+                });
+            }
             Err(StoreError::AlreadyExists(_)) => {
                 return Err(ApiError::Conflict(
                     "a request with this Idempotency-Key is still being accepted; retry in a moment"
@@ -157,6 +192,9 @@ impl JobStarter {
                 .await
             {
                 tracing::error!(error = %store, job_id = %job.job_id, "could not mark the job failed");
+            }
+            if let Err(store) = self.jobs.release_recording(&job).await {
+                tracing::error!(error = %store, job_id = %job.job_id, "could not release the recording");
             }
             return Err(ApiError::unavailable(e));
         }

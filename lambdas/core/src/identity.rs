@@ -31,20 +31,9 @@ impl Caller {
                 .as_ref()
                 .and_then(|a| a.jwt.as_ref())
                 .and_then(|jwt| Self::from_claims(&jwt.claims)),
-            // WebSocket routes are authorized at $connect by a Lambda authorizer whose context
-            // (string values) carries the same claim names.
-            Some(RequestContext::WebSocket(ctx)) => match ctx.authorizer.jwt.as_ref() {
-                Some(jwt) => Self::from_claims(&jwt.claims),
-                None => {
-                    let fields: HashMap<String, String> = ctx
-                        .authorizer
-                        .fields
-                        .iter()
-                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-                        .collect();
-                    Self::from_claims(&fields)
-                }
-            },
+            // WebSocket events never come here: the websocket function verifies the `$connect`
+            // token itself (there is no authorizer on that API) and later events by their stored
+            // connection.
             _ => None,
         };
         caller.ok_or_else(|| ApiError::Unauthorized("sign in to use this endpoint".to_owned()))

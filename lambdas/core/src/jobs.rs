@@ -6,20 +6,27 @@
 //! two requests racing with the same key cannot both create a job. Job items always have a
 //! `status`; key items never do, which is how scans tell them apart.
 //!
+//! A job is started under [`StartLimits`], checked in the same transaction that stores it: the
+//! recording's claim (`jobId` = `recording#{audioKey}`, so one recording becomes at most one
+//! picture) and the user's counter for the UTC day (`quota#{userId}#{day}`, see
+//! [`crate::store::quota`]). A retry with the same `Idempotency-Key` finds its key item and its job
+//! and takes neither the recording nor the quota again. Neither item has a `status` or an
+//! `audioKey`, so the scans for stuck jobs and for audio in use pass them by.
+//!
 //! State changes are conditional on the job not being finished: once the cleanup has failed a
 //! stuck job, a late worker cannot revive it, and a finished job is never failed afterwards.
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use mumble_contract::Table;
 use mumble_contract::tables::TTL_ATTRIBUTE;
 
-use crate::store::{Coordinates, StoreError};
+use crate::store::{Coordinates, StoreError, quota};
 use crate::weather::Weather;
 
 /// The jobs table's key attribute (`jobId`).
@@ -151,6 +158,19 @@ pub enum Created {
     New(Job),
     /// The idempotency key was used within the window: this is its job; start nothing.
     Existing(Job),
+    /// The recording already has a job (this one); nothing was stored.
+    RecordingUsed { job_id: String },
+    /// The user started their daily number of jobs; the count starts again after `retry_after`.
+    QuotaReached { retry_after: std::time::Duration },
+}
+
+/// What a new job must respect; the defaults check nothing (tests and tools storing jobs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartLimits {
+    /// One job per recording (`audioKey`), ever (as long as the job record is kept).
+    pub one_per_recording: bool,
+    /// Jobs one user may start per UTC day.
+    pub per_user_per_day: Option<u32>,
 }
 
 /// A state change, with what the step found out.
@@ -167,9 +187,24 @@ pub struct Progress {
 pub trait JobStore: Send + Sync {
     /// Stores `job`; with `idempotency_key`, returns the key's job instead when `job.user_id`
     /// used the same key within [`IDEMPOTENCY_WINDOW`].
-    async fn create(&self, job: &Job, idempotency_key: Option<&str>)
-    -> Result<Created, StoreError>;
+    async fn create(
+        &self,
+        job: &Job,
+        idempotency_key: Option<&str>,
+    ) -> Result<Created, StoreError> {
+        self.create_limited(job, idempotency_key, StartLimits::default())
+            .await
+    }
+    /// [`JobStore::create`], refusing the job when it would break `limits`.
+    async fn create_limited(
+        &self,
+        job: &Job,
+        idempotency_key: Option<&str>,
+        limits: StartLimits,
+    ) -> Result<Created, StoreError>;
     async fn get(&self, job_id: &str) -> Result<Option<Job>, StoreError>;
+    /// Gives the job's recording back (its worker never started), so it can be used again.
+    async fn release_recording(&self, job: &Job) -> Result<(), StoreError>;
     /// Moves the job to `status` with `progress`; `None` when the job is missing or finished
     /// (the caller should stop working on it).
     async fn advance(
@@ -227,6 +262,61 @@ impl DynamoJobs {
         Ok(output.item)
     }
 
+    /// Which condition refused a job, read back in the order a caller should hear about it: a
+    /// retry's own job first, then the recording's job, then the quota.
+    async fn why_not_created(
+        &self,
+        job: &Job,
+        key_id: Option<&str>,
+        limits: StartLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Created, StoreError> {
+        let in_flight =
+            || StoreError::AlreadyExists("a request with this Idempotency-Key".to_owned());
+        let now_seconds = crate::time::epoch_seconds(now);
+        let target = |item: &std::collections::HashMap<String, AttributeValue>| match item
+            .get("targetJobId")
+        {
+            Some(AttributeValue::S(id)) => Ok(id.clone()),
+            _ => Err(StoreError::Backend {
+                operation: "reading a job's claim",
+                detail: "the item has no targetJobId".to_owned(),
+            }),
+        };
+        if let Some(key_id) = key_id
+            && let Some(key_item) = self.get_item(key_id).await?
+            && number(&key_item, TTL_ATTRIBUTE) >= now_seconds
+        {
+            let existing = self
+                .get_item(&target(&key_item)?)
+                .await?
+                .map(decode_job)
+                .transpose()?;
+            return existing.map(Created::Existing).ok_or_else(in_flight);
+        }
+        if limits.one_per_recording
+            && let Some(claim) = self.get_item(&recording_item_id(&job.audio_key)).await?
+            && number(&claim, TTL_ATTRIBUTE) >= now_seconds
+        {
+            return Ok(Created::RecordingUsed {
+                job_id: target(&claim)?,
+            });
+        }
+        if let Some(quota) = limits.per_user_per_day {
+            let used = self
+                .get_item(&quota::user_day_id(&job.user_id, now))
+                .await?
+                .map(|item| number(&item, quota::COUNT))
+                .unwrap_or(0);
+            if used >= i64::from(quota) {
+                return Ok(Created::QuotaReached {
+                    retry_after: quota::until_tomorrow(now),
+                });
+            }
+        }
+        Err(in_flight())
+    }
+
     /// Every item matching `filter`, across scan pages.
     async fn scan(
         &self,
@@ -266,6 +356,24 @@ impl DynamoJobs {
 
 fn idempotency_item_id(user_id: &str, key: &str) -> String {
     format!("idempotency#{user_id}#{key}")
+}
+
+fn recording_item_id(audio_key: &str) -> String {
+    format!("recording#{audio_key}")
+}
+
+fn build_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend {
+        operation: "creating a job",
+        detail: e.to_string(),
+    }
+}
+
+fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> i64 {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn backend<E, R>(operation: &'static str, e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
@@ -308,66 +416,102 @@ fn running_list() -> String {
 
 #[async_trait]
 impl JobStore for DynamoJobs {
-    async fn create(
+    async fn create_limited(
         &self,
         job: &Job,
         idempotency_key: Option<&str>,
+        limits: StartLimits,
     ) -> Result<Created, StoreError> {
         let item = serde_dynamo::to_item(job).map_err(|e| StoreError::Backend {
             operation: "encoding a job",
             detail: e.to_string(),
         })?;
-        let Some(key) = idempotency_key else {
+        let now = Utc::now();
+        let now_seconds = AttributeValue::N(crate::time::epoch_seconds(now).to_string());
+        let mut writes = Vec::new();
+        let key_id = idempotency_key.map(|key| idempotency_item_id(&job.user_id, key));
+        if let Some(key_id) = &key_id {
+            let key_item = Put::builder()
+                .table_name(&self.table)
+                .item(KEY, AttributeValue::S(key_id.clone()))
+                .item("targetJobId", AttributeValue::S(job.job_id.clone()))
+                .item("userId", AttributeValue::S(job.user_id.clone()))
+                .item("createdAt", AttributeValue::S(crate::time::format(now)))
+                .item(
+                    TTL_ATTRIBUTE,
+                    AttributeValue::N(
+                        crate::time::epoch_seconds(now + IDEMPOTENCY_WINDOW).to_string(),
+                    ),
+                )
+                // DynamoDB deletes expired items only eventually, so an expired key is overwritten.
+                .condition_expression(format!(
+                    "attribute_not_exists({KEY}) OR {TTL_ATTRIBUTE} < :now"
+                ))
+                .expression_attribute_values(":now", now_seconds.clone())
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().put(key_item).build());
+        }
+        if limits.one_per_recording {
+            let claim = Put::builder()
+                .table_name(&self.table)
+                .item(KEY, AttributeValue::S(recording_item_id(&job.audio_key)))
+                .item("targetJobId", AttributeValue::S(job.job_id.clone()))
+                .item("userId", AttributeValue::S(job.user_id.clone()))
+                .item(
+                    TTL_ATTRIBUTE,
+                    AttributeValue::N(crate::time::epoch_seconds(now + JOB_RETENTION).to_string()),
+                )
+                .condition_expression(format!(
+                    "attribute_not_exists({KEY}) OR {TTL_ATTRIBUTE} < :now"
+                ))
+                .expression_attribute_values(":now", now_seconds.clone())
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().put(claim).build());
+        }
+        if let Some(quota) = limits.per_user_per_day {
+            let count = Update::builder()
+                .table_name(&self.table)
+                .key(
+                    KEY,
+                    AttributeValue::S(quota::user_day_id(&job.user_id, now)),
+                )
+                .update_expression(format!("ADD #used :one SET {TTL_ATTRIBUTE} = :expires"))
+                .condition_expression("attribute_not_exists(#used) OR #used < :quota")
+                .expression_attribute_names("#used", quota::COUNT)
+                .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+                .expression_attribute_values(":quota", AttributeValue::N(quota.to_string()))
+                .expression_attribute_values(
+                    ":expires",
+                    AttributeValue::N(quota::expires_at(now).to_string()),
+                )
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().update(count).build());
+        }
+        if writes.is_empty() {
             self.client
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(item))
-                .condition_expression("attribute_not_exists(jobId)")
+                .condition_expression(format!("attribute_not_exists({KEY})"))
                 .send()
                 .await
                 .map_err(|e| backend("creating a job", &e))?;
             return Ok(Created::New(job.clone()));
-        };
-
-        let now = Utc::now();
-        let key_id = idempotency_item_id(&job.user_id, key);
-        let key_item = Put::builder()
-            .table_name(&self.table)
-            .item(KEY, AttributeValue::S(key_id.clone()))
-            .item("targetJobId", AttributeValue::S(job.job_id.clone()))
-            .item("userId", AttributeValue::S(job.user_id.clone()))
-            .item("createdAt", AttributeValue::S(crate::time::format(now)))
-            .item(
-                TTL_ATTRIBUTE,
-                AttributeValue::N(crate::time::epoch_seconds(now + IDEMPOTENCY_WINDOW).to_string()),
-            )
-            // DynamoDB deletes expired items only eventually, so an expired key is overwritten.
-            .condition_expression(format!(
-                "attribute_not_exists({KEY}) OR {TTL_ATTRIBUTE} < :now"
-            ))
-            .expression_attribute_values(
-                ":now",
-                AttributeValue::N(crate::time::epoch_seconds(now).to_string()),
-            )
-            .build()
-            .map_err(|e| StoreError::Backend {
-                operation: "creating a job",
-                detail: e.to_string(),
-            })?;
+        }
         let job_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(jobId)")
+            .condition_expression(format!("attribute_not_exists({KEY})"))
             .build()
-            .map_err(|e| StoreError::Backend {
-                operation: "creating a job",
-                detail: e.to_string(),
-            })?;
+            .map_err(build_error)?;
+        writes.push(TransactWriteItem::builder().put(job_put).build());
         let written = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(key_item).build())
-            .transact_items(TransactWriteItem::builder().put(job_put).build())
+            .set_transact_items(Some(writes))
             .send()
             .await;
         match written {
@@ -376,24 +520,33 @@ impl JobStore for DynamoJobs {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_transaction_canceled_exception()) =>
             {
-                let key_item = self.get_item(&key_id).await?.ok_or_else(|| {
-                    StoreError::AlreadyExists("a request with this Idempotency-Key".to_owned())
-                })?;
-                let target = match key_item.get("targetJobId") {
-                    Some(AttributeValue::S(id)) => id.clone(),
-                    _ => {
-                        return Err(StoreError::Backend {
-                            operation: "reading an idempotency key",
-                            detail: format!("{key_id} has no targetJobId"),
-                        });
-                    }
-                };
-                let existing = self.get_item(&target).await?.map(decode_job).transpose()?;
-                existing.map(Created::Existing).ok_or_else(|| {
-                    StoreError::AlreadyExists("a request with this Idempotency-Key".to_owned())
-                })
+                self.why_not_created(job, key_id.as_deref(), limits, now)
+                    .await
             }
             Err(e) => Err(backend("creating a job", &e)),
+        }
+    }
+
+    async fn release_recording(&self, job: &Job) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(KEY, AttributeValue::S(recording_item_id(&job.audio_key)))
+            .condition_expression("targetJobId = :job")
+            .expression_attribute_values(":job", AttributeValue::S(job.job_id.clone()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Claimed by another job, or never claimed: nothing of this job's to give back.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(backend("releasing a recording", &e)),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Deps {
     pub invoker: Arc<dyn WorkerInvoker>,
     /// `MAX_AUDIO_BYTES`.
     pub max_audio_bytes: u64,
+    /// `MAX_GENERATIONS_PER_USER_PER_DAY`; unset counts nothing.
+    pub max_per_user_per_day: Option<u32>,
 }
 
 impl Deps {
@@ -41,6 +43,7 @@ impl Deps {
             )),
             invoker: Arc::new(LambdaInvoker::from_env(sdk)?),
             max_audio_bytes: Env::parse_or(vars::MAX_AUDIO_BYTES, defaults::MAX_AUDIO_BYTES)?,
+            max_per_user_per_day: mumble_core::generation::daily_quota_from_env()?,
         })
     }
 
@@ -51,6 +54,7 @@ impl Deps {
             media: self.media.clone(),
             invoker: self.invoker.clone(),
             max_audio_bytes: self.max_audio_bytes,
+            max_per_user_per_day: self.max_per_user_per_day,
         }
     }
 }

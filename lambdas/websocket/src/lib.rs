@@ -2,8 +2,10 @@
 //!
 //! - `$connect?token=…`: browsers cannot set headers on a WebSocket, so the Cognito token comes
 //!   in the query string. It is verified here (RS256 against the user pool's JWKS) and the
-//!   connection is stored with its user and a two-hour TTL; anything else answers 401, which
-//!   makes API Gateway refuse the connection. A browser's `Origin` must be one of
+//!   connection is stored with its user until the token expires (Cognito's tokens last an hour;
+//!   API Gateway's two-hour limit is the most); anything else answers 401, which makes API Gateway
+//!   refuse the connection. After the token's expiry the connection gets no more pushes and its
+//!   `generateImage` answers 401, so the page reconnects with a fresh token. A browser's `Origin` must be one of
 //!   `ALLOWED_ORIGINS` (`*` allows any), else 403.
 //! - `$disconnect`: removes the connection.
 //! - `generateImage`: the same body as `POST /api/v1/generate` (plus an optional
@@ -20,7 +22,7 @@ use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxy
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::http::header::{CONTENT_TYPE, HeaderValue};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mumble_core::config::{defaults, vars};
 use mumble_core::connections::{Connection, ConnectionStore, DynamoConnections};
 use mumble_core::generation::{GenerateRequest, JobStarter, LambdaInvoker, WorkerInvoker};
@@ -38,16 +40,35 @@ pub const COGNITO_JWKS_URL: &str = "COGNITO_JWKS_URL";
 pub const USER_POOL_ID: &str = "USER_POOL_ID";
 pub const USER_POOL_CLIENT_ID: &str = "USER_POOL_CLIENT_ID";
 
+/// A verified `$connect` token: who, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub caller: Caller,
+    /// The token's `exp`.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Checks the token of a `$connect`.
 #[async_trait]
 pub trait TokenVerifier: Send + Sync {
-    async fn verify(&self, token: &str) -> Result<Caller, AuthError>;
+    async fn verify(&self, token: &str) -> Result<Signed, AuthError>;
 }
 
 #[async_trait]
 impl TokenVerifier for JwtVerifier {
-    async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        Ok(JwtVerifier::verify(self, token).await?.caller)
+    async fn verify(&self, token: &str) -> Result<Signed, AuthError> {
+        let verified = JwtVerifier::verify(self, token).await?;
+        // The verifier required `exp`; it is a number of seconds, flattened to a string.
+        let expires_at = verified
+            .claims
+            .get("exp")
+            .and_then(|exp| exp.parse::<i64>().ok())
+            .and_then(|exp| DateTime::from_timestamp(exp, 0))
+            .ok_or_else(|| AuthError::Invalid("the token has no usable exp".to_owned()))?;
+        Ok(Signed {
+            caller: verified.caller,
+            expires_at,
+        })
     }
 }
 
@@ -60,6 +81,8 @@ pub struct Deps {
     pub invoker: Arc<dyn WorkerInvoker>,
     /// `MAX_AUDIO_BYTES`.
     pub max_audio_bytes: u64,
+    /// `MAX_GENERATIONS_PER_USER_PER_DAY`; unset counts nothing.
+    pub max_per_user_per_day: Option<u32>,
     /// `ALLOWED_ORIGINS`: the sites whose pages may connect.
     pub allowed_origins: AllowedOrigins,
 }
@@ -112,6 +135,7 @@ impl Deps {
             )),
             invoker: Arc::new(LambdaInvoker::from_env(sdk)?),
             max_audio_bytes: Env::parse_or(vars::MAX_AUDIO_BYTES, defaults::MAX_AUDIO_BYTES)?,
+            max_per_user_per_day: mumble_core::generation::daily_quota_from_env()?,
             allowed_origins: AllowedOrigins::new(Env::list(vars::ALLOWED_ORIGINS)),
         })
     }
@@ -122,6 +146,7 @@ impl Deps {
             media: self.media.clone(),
             invoker: self.invoker.clone(),
             max_audio_bytes: self.max_audio_bytes,
+            max_per_user_per_day: self.max_per_user_per_day,
         }
     }
 }
@@ -207,13 +232,13 @@ async fn connect(
         .ok_or_else(|| {
             ApiError::Unauthorized("connect with ?token=<Cognito ID token>".to_owned())
         })?;
-    let caller = deps.verifier.verify(token).await.map_err(|e| {
+    let signed = deps.verifier.verify(token).await.map_err(|e| {
         tracing::info!(error = %e, "websocket token refused");
         ApiError::Unauthorized("the token is not valid; sign in again".to_owned())
     })?;
-    deps.connections
-        .put(&Connection::new(connection_id, &caller.user_id, Utc::now()))
-        .await?;
+    let connection =
+        Connection::new(connection_id, &signed.caller.user_id, Utc::now()).until(signed.expires_at);
+    deps.connections.put(&connection).await?;
     Ok(json_response(200, serde_json::json!({"type": "connected"})))
 }
 
@@ -244,7 +269,9 @@ async fn generate_image(
         .await?
         .filter(|c| !c.is_expired(Utc::now()))
         .ok_or_else(|| {
-            ApiError::Unauthorized("this connection is not signed in; reconnect".to_owned())
+            ApiError::Unauthorized(
+                "this connection is not signed in or its sign-in expired; reconnect".to_owned(),
+            )
         })?;
     let body = event.body.as_deref().unwrap_or_default();
     if body.trim().is_empty() {

@@ -20,6 +20,9 @@
 //!   hourly cleanup fails the job once it has been stuck for `JOB_TIMEOUT_SECONDS`.
 //! - Weather is decoration: when it cannot be had, the picture is made without it.
 //! - A job that is already finished (done, failed, or failed by the cleanup) is left alone.
+//! - Before any paid call, a job takes its calls from the stage's daily budget
+//!   (`MAX_PROVIDER_CALLS_PER_DAY`); once that is spent, jobs fail at once with a reason and a
+//!   `provider_cap_reached` log line, which the app stack turns into an alarm.
 
 use std::sync::Arc;
 
@@ -39,7 +42,11 @@ use mumble_core::providers::{
 use mumble_core::push::{ConnectionPusher, JobMessage, ManagementApi, NoPush, Pusher};
 use mumble_core::secrets::{self, SsmSecrets};
 use mumble_core::store::media::keys;
-use mumble_core::store::{DynamoImages, ImageRecord, ImageStore, MediaStore, S3Media, StoreError};
+use mumble_core::store::quota::Unlimited;
+use mumble_core::store::{
+    DynamoImages, DynamoProviderBudget, ImageRecord, ImageStore, MediaStore, ProviderBudget,
+    S3Media, StoreError,
+};
 use mumble_core::weather::{
     DEFAULT_LANGUAGE, OpenWeather, Weather, WeatherError, WeatherProvider, openweather_code,
 };
@@ -56,7 +63,18 @@ pub struct Deps {
     pub weather: Arc<dyn WeatherProvider>,
     /// Job updates to the user's WebSocket connections; the local gateway routes them to itself.
     pub pusher: Arc<dyn Pusher>,
+    /// The stage's daily cap on paid provider calls.
+    pub budget: Arc<dyn ProviderBudget>,
 }
+
+/// Paid provider calls one job makes: a transcription and an image.
+pub const PROVIDER_CALLS_PER_JOB: u32 = 2;
+/// The `event` field of the log line the app stack's metric filter counts; keep in step with
+/// the stack's `PROVIDER_CAP_EVENT`.
+pub const PROVIDER_CAP_EVENT: &str = "provider_cap_reached";
+/// What the user is told when the stage's budget for the day is spent.
+pub const PROVIDER_CAP_REASON: &str =
+    "Mumble has made as many pictures today as it can afford; please try again tomorrow";
 
 impl Deps {
     /// OpenAI unless `MUMBLE_PROVIDERS=offline`; the OpenAI and OpenWeather keys come from SSM.
@@ -111,11 +129,19 @@ impl Deps {
             }),
             None => Arc::new(NoPush),
         };
-        Ok(Self {
-            jobs: Arc::new(DynamoJobs::new(
+        let jobs_table = Env::require(vars::JOBS_TABLE)?;
+        // Offline stand-ins cost nothing; a paid provider is always capped when the stack says.
+        let budget: Arc<dyn ProviderBudget> = match Env::optional(vars::MAX_PROVIDER_CALLS_PER_DAY)
+        {
+            Some(_) if providers == ProviderKind::Openai => Arc::new(DynamoProviderBudget::new(
                 dynamodb.clone(),
-                Env::require(vars::JOBS_TABLE)?,
+                &jobs_table,
+                Env::parse(vars::MAX_PROVIDER_CALLS_PER_DAY)?,
             )),
+            _ => Arc::new(Unlimited),
+        };
+        Ok(Self {
+            jobs: Arc::new(DynamoJobs::new(dynamodb.clone(), jobs_table)),
             images: Arc::new(DynamoImages::new(
                 dynamodb,
                 Env::require(vars::IMAGES_TABLE)?,
@@ -128,6 +154,7 @@ impl Deps {
             image_generator,
             weather,
             pusher,
+            budget,
         })
     }
 }
@@ -276,6 +303,16 @@ impl Run<'_> {
 
     async fn pipeline(&self) -> Result<String, Stop> {
         let job = self.job;
+        if !self.deps.budget.take(PROVIDER_CALLS_PER_JOB).await? {
+            tracing::error!(
+                event = PROVIDER_CAP_EVENT,
+                "the stage's daily cap on paid provider calls is reached; job failed unstarted"
+            );
+            return Err(Stop::failed(
+                PROVIDER_CAP_REASON,
+                "MAX_PROVIDER_CALLS_PER_DAY reached",
+            ));
+        }
         self.advance(JobStatus::Transcribing, Progress::default())
             .await?;
         let transcript = self.transcribe().await?;

@@ -2,13 +2,17 @@
 // direct upload of a recording to its presigned S3 URL.
 
 export class ApiError extends Error {
-  /** `status` 0 means the request never got an answer (`code` "offline" or "network"). */
-  constructor(status, code, detail = '') {
+  /**
+   * `status` 0 means the request never got an answer (`code` "offline" or "network");
+   * `retryAfter` is the `Retry-After` header in seconds, when the answer had one.
+   */
+  constructor(status, code, detail = '', retryAfter = null) {
     super(`${status} ${code}${detail ? `: ${detail}` : ''}`);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.detail = detail;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -53,7 +57,13 @@ export function createApi(config, auth) {
     }
     if (!response.ok) {
       const error = data && typeof data.error === 'object' ? data.error : {};
-      throw new ApiError(response.status, error.code || `http_${response.status}`, error.message || '');
+      const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+      throw new ApiError(
+        response.status,
+        error.code || `http_${response.status}`,
+        error.message || '',
+        Number.isFinite(retryAfter) ? retryAfter : null,
+      );
     }
     return data;
   }

@@ -312,8 +312,14 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
       final = await tracker.finished;
     } catch (error) {
       if (!cancelled()) {
-        reportError(error);
-        el.retry.hidden = false;
+        // A spent quota or a used recording: trying again now would fail the same way, so the
+        // reason stands next to the button instead of offering a retry.
+        if (error?.code === 'quota_exceeded' || error?.code === 'recording_used') {
+          reportError(error, el.jobError);
+        } else {
+          reportError(error);
+          el.retry.hidden = false;
+        }
       }
     } finally {
       socketReady.then((s) => s?.close());

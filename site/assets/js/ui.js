@@ -71,6 +71,12 @@ export function describeError(error) {
     if (error.code === 'offline') return { key: 'error.offline', params: {} };
     if (error.status === 0) return { key: 'error.network', params: {} };
     if (error.status === 401) return { key: 'error.sessionExpired', params: {} };
+    // Limits the user can act on get a sentence in their language rather than the API's English.
+    if (error.code === 'quota_exceeded') {
+      const hours = Math.max(1, Math.ceil((error.retryAfter ?? 0) / 3600));
+      return { key: 'error.quotaExceeded', params: { hours } };
+    }
+    if (error.code === 'recording_used') return { key: 'error.recordingUsed', params: {} };
     // The API's own message is the most precise; the generic text covers answers without one.
     if (error.detail) return { key: 'error.api', params: { detail: error.detail } };
     if (error.status === 404) return { key: 'error.notFound', params: {} };

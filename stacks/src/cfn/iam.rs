@@ -60,7 +60,7 @@ impl Principal {
 }
 
 /// Condition operator (`StringEquals`, `Bool`, ...) to condition key to value(s).
-pub type Conditions = IndexMap<&'static str, IndexMap<&'static str, Expr>>;
+pub type Conditions = IndexMap<&'static str, IndexMap<String, Expr>>;
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -109,13 +109,13 @@ impl Statement {
     pub fn when(
         mut self,
         operator: &'static str,
-        key: &'static str,
+        key: impl Into<String>,
         value: impl Into<Expr>,
     ) -> Self {
         self.condition
             .entry(operator)
             .or_default()
-            .insert(key, value.into());
+            .insert(key.into(), value.into());
         self
     }
 }

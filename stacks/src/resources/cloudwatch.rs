@@ -9,8 +9,9 @@ use crate::cfn::Expr;
 pub struct Alarm {
     pub alarm_name: String,
     pub alarm_description: String,
-    pub namespace: &'static str,
+    pub namespace: String,
     pub metric_name: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<Dimension>,
     pub statistic: &'static str,
     pub period: u32,

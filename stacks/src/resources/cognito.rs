@@ -17,6 +17,23 @@ pub struct UserPool {
     pub verification_message_template: VerificationMessageTemplate,
     pub admin_create_user_config: AdminCreateUserConfig,
     pub deletion_protection: &'static str,
+    /// `OPTIONAL`: each user may turn on a second factor. Left out for CloudFormation's default,
+    /// `OFF`, which YAML 1.1 readers (CloudFormation's among them) would take for `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_configuration: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enabled_mfas: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_configuration: Option<EmailConfiguration>,
+}
+
+/// Mail sent through a verified SES identity instead of Cognito's own, limited sender.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EmailConfiguration {
+    pub email_sending_account: &'static str,
+    pub source_arn: Expr,
+    pub from: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -1,7 +1,8 @@
-//! IAM roles and OIDC identity providers.
+//! IAM roles, managed policies and OIDC identity providers.
 
 use serde::Serialize;
 
+use crate::cfn::Expr;
 use crate::cfn::iam::PolicyDocument;
 
 #[derive(Clone, Debug, Serialize)]
@@ -12,6 +13,18 @@ pub struct Role {
     pub description: String,
     pub assume_role_policy_document: PolicyDocument,
     pub policies: Vec<InlinePolicy>,
+    /// The stage's boundary: the most any role the stacks make may do, whatever its policies say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<Expr>,
+}
+
+/// A customer managed policy (the stage's permissions boundary).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPolicy {
+    pub managed_policy_name: String,
+    pub description: String,
+    pub policy_document: PolicyDocument,
 }
 
 #[derive(Clone, Debug, Serialize)]

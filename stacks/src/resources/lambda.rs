@@ -19,6 +19,8 @@ pub struct Function {
     pub code: Code,
     pub environment: Environment,
     pub tracing_config: TracingConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrent_executions: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]

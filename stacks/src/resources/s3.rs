@@ -137,6 +137,9 @@ pub struct LifecycleRule {
     pub expiration_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
+    /// Removes delete markers with no version left behind them (not with `expiration_in_days`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_object_delete_marker: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
 }
@@ -149,6 +152,7 @@ impl LifecycleRule {
             prefix: None,
             expiration_in_days: None,
             noncurrent_version_expiration: None,
+            expired_object_delete_marker: None,
             abort_incomplete_multipart_upload: None,
         }
     }

@@ -5,20 +5,20 @@ use indexmap::IndexMap;
 
 use mumble_contract::Output;
 
-use super::{arn, import, output};
+use super::{arn, boundary_arn, import, output};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{Expr, Parameter, ParameterSource, Resource, Template};
 use crate::environment::Value;
-use crate::functions::{FUNCTIONS, FunctionSpec, Table, function};
+use crate::functions::{FUNCTIONS, FunctionSpec, Table, Uses, function};
 use crate::resources::apigw::{
     AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteResponse,
     RouteSettings, Stage as ApiStage,
 };
 use crate::resources::cloudwatch::{Alarm, Dimension};
 use crate::resources::cognito::{
-    AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, RecoveryOption, SchemaAttribute,
-    TokenValidityUnits, UserPool, UserPoolClient, UserPoolPolicies, UsernameConfiguration,
-    VerificationMessageTemplate,
+    AccountRecoverySetting, AdminCreateUserConfig, EmailConfiguration, PasswordPolicy,
+    RecoveryOption, SchemaAttribute, TokenValidityUnits, UserPool, UserPoolClient,
+    UserPoolPolicies, UsernameConfiguration, VerificationMessageTemplate,
 };
 use crate::resources::events::{RetryPolicy, Rule, S3ObjectCreatedPattern, Target};
 use crate::resources::iam::{InlinePolicy, Role};
@@ -26,7 +26,7 @@ use crate::resources::lambda::{
     Code, Destination, DestinationConfig, Environment, EventInvokeConfig, Function, Permission,
     TracingConfig,
 };
-use crate::resources::logs::LogGroup;
+use crate::resources::logs::{LogGroup, MetricFilter, MetricTransformation};
 use crate::resources::sns::{Subscription, Topic};
 use crate::resources::sqs::Queue;
 use crate::routes::{ROUTES, WEBSOCKET_ROUTES};
@@ -43,6 +43,13 @@ const DEAD_LETTERS: &str = "DeadLetterQueue";
 /// Requests per second (and burst) each HTTP and WebSocket route accepts before answering 429.
 const THROTTLE_RATE: f64 = 50.0;
 const THROTTLE_BURST: u32 = 100;
+
+/// Fields of one JSON line per message in the WebSocket API's access log.
+const WEBSOCKET_ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime","eventType":"$context.eventType","routeKey":"$context.routeKey","connectionId":"$context.connectionId","status":"$context.status","integrationError":"$context.integrationErrorMessage"}"#;
+
+/// The worker's log line when the stage's daily cap on paid provider calls stops a job (the
+/// `event` field of `mumble_core::spending`'s log line).
+const PROVIDER_CAP_EVENT: &str = "provider_cap_reached";
 
 /// Fields of one JSON line per request in the HTTP API's access log.
 const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime","method":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","latencyMs":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}"#;
@@ -83,7 +90,8 @@ pub fn template(stage: &Stage) -> Template {
             message_retention_period: 14 * 24 * 3600,
             sqs_managed_sse_enabled: true,
         })
-        .disposable(),
+        // Failed events of a protected stage outlive its stack; elsewhere they go with it.
+        .stateful(stage.protected),
     );
     user_pool(&mut t, stage);
     for f in FUNCTIONS {
@@ -95,13 +103,14 @@ pub fn template(stage: &Stage) -> Template {
     t.add(
         "DeadLetterQueueDepthAlarm",
         alarm(
+            stage,
             format!("mumble-{}-dead-letters", stage.name),
             "Events that failed every retry are waiting in the dead-letter queue".into(),
             ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
-            Dimension {
+            vec![Dimension {
                 name: "QueueName",
                 value: Expr::get_att(DEAD_LETTERS, "QueueName"),
-            },
+            }],
             1.0,
         ),
     );
@@ -207,6 +216,29 @@ fn user_pool(t: &mut Template, stage: &Stage) {
         } else {
             "INACTIVE"
         },
+        // Users of a protected stage may add an authenticator app as a second factor.
+        mfa_configuration: stage.protected.then_some("OPTIONAL"),
+        enabled_mfas: if stage.protected {
+            vec!["SOFTWARE_TOKEN_MFA"]
+        } else {
+            Vec::new()
+        },
+        // Cognito's own sender allows about 50 e-mails a day; a verified SES identity has no
+        // such limit.
+        email_configuration: stage
+            .ses_identity
+            .as_ref()
+            .map(|identity| EmailConfiguration {
+                email_sending_account: "DEVELOPER",
+                source_arn: arn(&format!(
+                    "ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/{identity}"
+                )),
+                from: if identity.contains('@') {
+                    format!("Mumble <{identity}>")
+                } else {
+                    format!("Mumble <no-reply@{identity}>")
+                },
+            }),
     };
     t.add(USER_POOL, Resource::new(pool).stateful(stage.protected));
     t.add(
@@ -242,14 +274,15 @@ fn id(f: &FunctionSpec, suffix: &str) -> String {
 }
 
 fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
-    // Log groups have fixed names: one left behind would block the stack's next creation.
+    // Log groups have fixed names: one left behind would block the stack's next creation, so
+    // they go with the stack, except in protected stages (never destroyed) where they are evidence.
     let log_group = t.add(
         id(f, "LogGroup"),
         Resource::new(LogGroup {
             log_group_name: f.log_group_name(&stage.name),
             retention_in_days: stage.log_retention_days,
         })
-        .disposable(),
+        .stateful(stage.protected),
     );
     let role = t.add(
         id(f, "Role"),
@@ -264,6 +297,7 @@ fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
                 policy_name: format!("mumble-{}-{}", stage.name, f.name),
                 policy_document: PolicyDocument::new(statements(stage, f, &log_group)),
             }],
+            permissions_boundary: Some(boundary_arn(stage)),
         },
     );
     let function = t.add(
@@ -285,6 +319,9 @@ fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
                 variables: environment(stage, f),
             },
             tracing_config: TracingConfig { mode: "Active" },
+            // The worker spends money per run: at most this many run at once.
+            reserved_concurrent_executions: (f.name == "worker")
+                .then_some(stage.worker_reserved_concurrency),
         })
         // Created first, the log group keeps its retention instead of Lambda creating one without.
         .depends_on(&log_group),
@@ -338,37 +375,77 @@ fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
         t.add(
             id(f, &format!("{metric}Alarm")),
             alarm(
+                stage,
                 format!("mumble-{}-{}-{suffix}", stage.name, f.name),
                 format!("{}: {what}", f.name),
                 ("AWS/Lambda", metric, statistic),
-                name.clone(),
+                vec![name.clone()],
                 threshold,
             ),
         );
     }
+    if f.uses(Uses::ProviderCap) {
+        provider_cap_alarm(t, stage, &log_group);
+    }
+}
+
+/// Counts the worker's "daily cap reached" lines and raises an alarm on the first one: from then
+/// on every job of the day fails, and someone should decide whether to raise the cap.
+fn provider_cap_alarm(t: &mut Template, stage: &Stage, log_group: &str) {
+    let namespace = format!("Mumble/{}", stage.name);
+    t.add(
+        "ProviderCapMetricFilter",
+        MetricFilter {
+            log_group_name: Expr::r#ref(log_group),
+            filter_pattern: format!("{{ $.event = \"{PROVIDER_CAP_EVENT}\" }}"),
+            metric_transformations: vec![MetricTransformation {
+                metric_namespace: namespace.clone(),
+                metric_name: "ProviderCapReached",
+                metric_value: "1",
+            }],
+        },
+    );
+    let mut cap = alarm(
+        stage,
+        format!("mumble-{}-provider-cap", stage.name),
+        format!(
+            "The daily cap of {} paid provider calls is reached: jobs fail until 00:00 UTC",
+            stage.max_provider_calls_per_day
+        ),
+        ("", "ProviderCapReached", "Sum"),
+        Vec::new(),
+        1.0,
+    );
+    cap.namespace = namespace;
+    t.add("ProviderCapAlarm", cap);
 }
 
 fn alarm(
+    stage: &Stage,
     alarm_name: String,
     description: String,
     (namespace, metric_name, statistic): (&'static str, &'static str, &'static str),
-    dimension: Dimension,
+    dimensions: Vec<Dimension>,
     threshold: f64,
 ) -> Alarm {
+    let mut actions = vec![Expr::r#ref(ALARM_TOPIC)];
+    if let Some(topic) = &stage.alarm_topic_arn {
+        actions.push(Expr::lit(topic.as_str()));
+    }
     Alarm {
         alarm_name,
         alarm_description: description,
-        namespace,
+        namespace: namespace.to_owned(),
         metric_name,
-        dimensions: vec![dimension],
+        dimensions,
         statistic,
         period: 300,
         evaluation_periods: 1,
         threshold,
         comparison_operator: "GreaterThanOrEqualToThreshold",
         treat_missing_data: "notBreaching",
-        alarm_actions: vec![Expr::r#ref(ALARM_TOPIC)],
-        ok_actions: vec![Expr::r#ref(ALARM_TOPIC)],
+        ok_actions: actions.clone(),
+        alarm_actions: actions,
     }
 }
 
@@ -592,7 +669,7 @@ fn http_api(t: &mut Template, stage: &Stage) {
                 log_group_name: format!("/aws/apigateway/mumble-{}-http", stage.name),
                 retention_in_days: stage.log_retention_days,
             })
-            .disposable(),
+            .stateful(stage.protected),
         );
         AccessLogSettings {
             destination_arn: Expr::get_att(log_group, "Arn"),
@@ -672,6 +749,20 @@ fn websocket_api(t: &mut Template, stage: &Stage) {
         }
         route_ids.push(route_id);
     }
+    let access_log_settings = stage.access_logs.then(|| {
+        let log_group = t.add(
+            "WebSocketAccessLogGroup",
+            Resource::new(LogGroup {
+                log_group_name: format!("/aws/apigateway/mumble-{}-websocket", stage.name),
+                retention_in_days: stage.log_retention_days,
+            })
+            .stateful(stage.protected),
+        );
+        AccessLogSettings {
+            destination_arn: Expr::get_att(log_group, "Arn"),
+            format: WEBSOCKET_ACCESS_LOG_FORMAT.into(),
+        }
+    });
     let mut stage_resource = Resource::new(ApiStage {
         api_id: api,
         stage_name: stage.name.clone(),
@@ -680,7 +771,7 @@ fn websocket_api(t: &mut Template, stage: &Stage) {
             throttling_burst_limit: THROTTLE_BURST,
             throttling_rate_limit: THROTTLE_RATE,
         },
-        access_log_settings: None,
+        access_log_settings,
     });
     // An auto-deployed stage created before any route would deploy an empty API and fail.
     for route in route_ids {

@@ -1,13 +1,22 @@
-//! The artifacts bucket the deploy uploads function zips to and, when the stage names a GitHub
-//! repository, the OIDC trust and roles that let that repository's workflows deploy the stage.
+//! The artifacts bucket the deploy uploads function zips to, the stage's permissions boundary and,
+//! when the stage names a GitHub repository, the OIDC trust and roles that let that repository's
+//! workflows deploy the stage.
+//!
+//! Why the CloudFormation role cannot reach account administrator: every role it creates or
+//! changes must carry the stage's boundary (the `iam:PermissionsBoundary` condition), the boundary
+//! only allows what functions do with this stage's data, and the role may not touch the bootstrap
+//! roles or the boundary at all (explicit deny), so a change set cannot widen any of them. Names
+//! are scoped by `mumble-{stage}-`; stage names have no `-`, so no stage's pattern covers another
+//! stage's names. Resources AWS names by id (APIs, user pools, distributions, certificates) carry
+//! the `mumble:stage` tag from the stack, and both roles are denied those of any other stage.
 
 use mumble_contract::Output;
 
-use super::{arn, output};
+use super::{STAGE_TAG, arn, boundary_arn, boundary_name, output};
 use crate::Part;
 use crate::cfn::iam::{PolicyDocument, Principal, Statement, deny_insecure_transport};
 use crate::cfn::{Expr, Resource, Template};
-use crate::resources::iam::{InlinePolicy, OidcProvider, Role};
+use crate::resources::iam::{InlinePolicy, ManagedPolicy, OidcProvider, Role};
 use crate::resources::s3::{
     AbortIncompleteMultipartUpload, Bucket, BucketPolicy, Lifecycle, LifecycleRule,
     NoncurrentVersionExpiration,
@@ -38,6 +47,17 @@ pub fn template(stage: &Stage) -> Template {
             policy_document: PolicyDocument::new(vec![deny_insecure_transport(Expr::get_att(
                 &bucket, "Arn",
             ))]),
+        },
+    );
+    t.add(
+        "PermissionsBoundary",
+        ManagedPolicy {
+            managed_policy_name: boundary_name(stage),
+            description: format!(
+                "The most any role of stage {} may do, whatever its own policies say",
+                stage.name
+            ),
+            policy_document: PolicyDocument::new(boundary_statements(stage)),
         },
     );
     output(
@@ -81,6 +101,8 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
                 policy_name: "deploy-stage-resources".into(),
                 policy_document: PolicyDocument::new(cloudformation_statements(stage)),
             }],
+            // Made by an administrator with the rest of this stack; the deny below keeps it as made.
+            permissions_boundary: None,
         },
     );
     // `*` region: the certificate stack lives in us-east-1.
@@ -111,6 +133,8 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
                 "cloudformation:ListStackResources",
                 "cloudformation:GetTemplate",
                 "cloudformation:UpdateTerminationProtection",
+                // The `mumble:stage` tag every change set puts on its stack.
+                "cloudformation:TagResource",
             ],
             stacks(),
         )
@@ -160,6 +184,7 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
         )
         .sid("InvalidateSite"),
     ];
+    let mut deploy = deploy;
     if !stage.protected {
         // `destroy` empties the stage's buckets (every version) so CloudFormation can delete them.
         deploy.push(
@@ -177,6 +202,7 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
             .sid("EmptyStageBuckets"),
         );
     }
+    deploy.extend(guard_statements(stage));
     let role = t.add(
         "DeployRole",
         Role {
@@ -200,6 +226,7 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
                 policy_name: "deploy-stage".into(),
                 policy_document: PolicyDocument::new(deploy),
             }],
+            permissions_boundary: None,
         },
     );
     output(t, stage, Output::DeployRoleArn, Expr::get_att(&role, "Arn"));
@@ -215,6 +242,7 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
 /// names starting `mumble-{stage}-` wherever the service names resources that way.
 fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
     let s = &stage.name;
+    let stage_roles = || arn(&format!("iam::${{AWS::AccountId}}:role/mumble-{s}-*"));
     let in_region = |service: &str, resource: &str| {
         arn(&format!(
             "{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
@@ -234,27 +262,47 @@ fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
             ],
         )
         .sid("LogGroups"),
+        // Creating a role, or changing what it may do, only with the stage's boundary attached.
         Statement::allow(
             &[
                 "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:GetRole",
-                "iam:UpdateRole",
-                "iam:PassRole",
-                "iam:GetRolePolicy",
                 "iam:PutRolePolicy",
                 "iam:DeleteRolePolicy",
-                "iam:TagRole",
-                "iam:UntagRole",
-                // What the role handler reads before a delete and changes on an update.
+                "iam:AttachRolePolicy",
+                "iam:DetachRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+            ],
+            vec![stage_roles()],
+        )
+        .sid("BoundedFunctionRoles")
+        .when(
+            "StringEquals",
+            "iam:PermissionsBoundary",
+            boundary_arn(stage),
+        ),
+        Statement::allow(
+            &[
+                "iam:GetRole",
+                "iam:GetRolePolicy",
                 "iam:ListRolePolicies",
                 "iam:ListAttachedRolePolicies",
-                "iam:UpdateAssumeRolePolicy",
+                "iam:DeleteRole",
+                "iam:UpdateRole",
                 "iam:UpdateRoleDescription",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
             ],
-            vec![arn(&format!("iam::${{AWS::AccountId}}:role/mumble-{s}-*"))],
+            vec![stage_roles()],
         )
         .sid("FunctionRoles"),
+        Statement::allow(&["iam:PassRole"], vec![stage_roles()])
+            .sid("HandRolesToFunctions")
+            .when(
+                "StringEquals",
+                "iam:PassedToService",
+                "lambda.amazonaws.com",
+            ),
         Statement::allow(
             &["dynamodb:*"],
             vec![in_region("dynamodb", &format!("table/mumble-{s}-*"))],
@@ -316,6 +364,7 @@ fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
         )
         .sid("CreateUnnamed"),
     ];
+    statements.extend(guard_statements(stage));
     if let Some(zone) = stage
         .domain
         .as_ref()
@@ -338,4 +387,126 @@ fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
         );
     }
     statements
+}
+
+/// IAM actions that change a role or a managed policy.
+const IAM_CHANGES: [&str; 10] = [
+    "iam:Create*",
+    "iam:Delete*",
+    "iam:Put*",
+    "iam:Attach*",
+    "iam:Detach*",
+    "iam:Update*",
+    "iam:Tag*",
+    "iam:Untag*",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AddRoleToInstanceProfile",
+];
+
+/// Services whose resources AWS names by id, so the stage is told by the `mumble:stage` tag.
+const TAGGED_SERVICES: [&str; 4] = ["apigateway:*", "cognito-idp:*", "cloudfront:*", "acm:*"];
+
+/// Denies both bootstrap roles: changing either of them or the boundary, and touching (or
+/// tagging into existence) another stage's tagged resources. An explicit deny wins over every
+/// allow, including any a later change set might add.
+pub fn guard_statements(stage: &Stage) -> Vec<Statement> {
+    let s = &stage.name;
+    let tag = |key: &str| format!("aws:{key}/{STAGE_TAG}");
+    vec![
+        Statement::deny(
+            &IAM_CHANGES,
+            vec![
+                arn(&format!("iam::${{AWS::AccountId}}:role/mumble-{s}-deploy")),
+                arn(&format!(
+                    "iam::${{AWS::AccountId}}:role/mumble-{s}-cloudformation"
+                )),
+                boundary_arn(stage),
+            ],
+        )
+        .sid("KeepBootstrapRolesAndBoundary"),
+        Statement::deny(&TAGGED_SERVICES, vec![Expr::lit("*")])
+            .sid("NoOtherStagesResources")
+            .when("StringNotEquals", tag("ResourceTag"), s.as_str())
+            .when("Null", tag("ResourceTag"), "false"),
+        Statement::deny(&TAGGED_SERVICES, vec![Expr::lit("*")])
+            .sid("NoResourcesForOtherStages")
+            .when("StringNotEquals", tag("RequestTag"), s.as_str())
+            .when("Null", tag("RequestTag"), "false"),
+    ]
+}
+
+/// The stage's permissions boundary: what the functions of the stage could ever need, on this
+/// stage's resources only. Each function's own policy is narrower; this is the ceiling a change set
+/// cannot raise.
+fn boundary_statements(stage: &Stage) -> Vec<Statement> {
+    let s = &stage.name;
+    let in_region = |service: &str, resource: &str| {
+        arn(&format!(
+            "{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
+    };
+    vec![
+        Statement::allow(
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![in_region(
+                "logs",
+                &format!("log-group:/aws/lambda/mumble-{s}-*"),
+            )],
+        )
+        .sid("WriteLogs"),
+        // X-Ray accepts trace segments only on `*`.
+        Statement::allow(
+            &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            vec![Expr::lit("*")],
+        )
+        .sid("WriteTraces"),
+        Statement::allow(
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "dynamodb:Scan",
+                "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+            ],
+            vec![in_region("dynamodb", &format!("table/mumble-{s}-*"))],
+        )
+        .sid("StageTables"),
+        Statement::allow(
+            &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:ListBucket",
+            ],
+            vec![
+                arn(&format!("s3:::mumble-{s}-*")),
+                arn(&format!("s3:::mumble-{s}-*/*")),
+            ],
+        )
+        .sid("StageBuckets"),
+        Statement::allow(
+            &["ssm:GetParameter", "ssm:GetParameters"],
+            vec![in_region("ssm", &format!("parameter/mumble/{s}/*"))],
+        )
+        .sid("StageSecrets"),
+        Statement::allow(
+            &["lambda:InvokeFunction"],
+            vec![in_region("lambda", &format!("function:mumble-{s}-*"))],
+        )
+        .sid("StageFunctions"),
+        Statement::allow(
+            &["execute-api:ManageConnections"],
+            vec![in_region("execute-api", &format!("*/{s}/*/@connections/*"))],
+        )
+        .sid("StageConnections"),
+        Statement::allow(
+            &["sqs:SendMessage"],
+            vec![in_region("sqs", &format!("mumble-{s}-*"))],
+        )
+        .sid("StageQueues"),
+    ]
 }

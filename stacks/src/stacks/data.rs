@@ -12,6 +12,11 @@ use crate::resources::s3::{
 };
 use crate::settings::Stage;
 
+/// Key prefixes whose objects users delete themselves (images and their thumbnails).
+const DELETED_BY_USERS: [&str; 2] = ["images/", "thumbnails/"];
+/// How long a version a user deleted is kept: a day, in case an operator must undo a mistake.
+pub const USER_DELETED_VERSION_DAYS: u32 = 1;
+
 pub fn template(stage: &Stage) -> Template {
     let mut t = Template::new(format!("Mumble {}: tables and media bucket", stage.name));
     for table in Table::ALL {
@@ -70,9 +75,23 @@ fn media_bucket(stage: &Stage) -> Bucket {
     noncurrent.abort_incomplete_multipart_upload = Some(AbortIncompleteMultipartUpload {
         days_after_initiation: 1,
     });
-    bucket.lifecycle_configuration = Some(Lifecycle {
-        rules: vec![audio, noncurrent],
-    });
+    // Once its last noncurrent version expired, a delete marker is all that is left of a file;
+    // S3 lists and bills it until a rule removes it.
+    noncurrent.expired_object_delete_marker = Some(true);
+    let mut rules = vec![audio, noncurrent];
+    // A picture the user deleted should be gone, not kept as a version for weeks.
+    for prefix in DELETED_BY_USERS {
+        let mut deleted = LifecycleRule::new(&format!(
+            "ForgetDeleted{}",
+            prefix[..1].to_uppercase() + prefix[1..].trim_end_matches('/')
+        ));
+        deleted.prefix = Some(prefix.into());
+        deleted.noncurrent_version_expiration = Some(NoncurrentVersionExpiration {
+            noncurrent_days: USER_DELETED_VERSION_DAYS,
+        });
+        rules.push(deleted);
+    }
+    bucket.lifecycle_configuration = Some(Lifecycle { rules });
     // New images reach the image processor through EventBridge, so the rule (and the function)
     // live in the app stack and this stack never refers to it.
     bucket.notification_configuration = Some(Notifications {

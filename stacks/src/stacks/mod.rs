@@ -35,3 +35,20 @@ pub fn output(t: &mut Template, stage: &Stage, output: Output, value: Expr) {
 pub fn arn(rest: &str) -> Expr {
     Expr::sub(format!("arn:${{AWS::Partition}}:{rest}"))
 }
+
+/// The tag every stack of a stage carries (and CloudFormation passes on to its resources), so
+/// policies can tell stages apart where AWS names resources by id.
+pub const STAGE_TAG: &str = "mumble:stage";
+
+/// `mumble-{stage}-boundary`: the managed policy every role the stacks create must carry.
+pub fn boundary_name(stage: &Stage) -> String {
+    format!("mumble-{}-boundary", stage.name)
+}
+
+/// The ARN of the stage's permissions boundary (made by the bootstrap stack).
+pub fn boundary_arn(stage: &Stage) -> Expr {
+    arn(&format!(
+        "iam::${{AWS::AccountId}}:policy/{}",
+        boundary_name(stage)
+    ))
+}

@@ -18,6 +18,9 @@ dev:
   max_audio_bytes: 10485760
   job_timeout_seconds: 960
   noncurrent_version_expiry_days: 7
+  max_generations_per_user_per_day: 20
+  max_provider_calls_per_day: 200
+  worker_reserved_concurrency: 5
 ";
 
 /// `DEV` plus one stage (`stage_yaml`), parsed; returns the error message.
@@ -32,7 +35,9 @@ fn error(extra: &str) -> String {
 fn staging(fields: &str) -> String {
     format!(
         "staging:\n  region: us-east-1\n  memory:\n    default: 256\n  audio_retention_days: 7\n  \
-         max_audio_bytes: 10485760\n  job_timeout_seconds: 960\n  noncurrent_version_expiry_days: 7\n{fields}"
+         max_audio_bytes: 10485760\n  job_timeout_seconds: 960\n  noncurrent_version_expiry_days: 7\n  \
+         max_generations_per_user_per_day: 20\n  max_provider_calls_per_day: 200\n  \
+         worker_reserved_concurrency: 5\n{fields}"
     )
 }
 
@@ -100,9 +105,52 @@ fn an_invalid_stage_name_is_refused_with_the_rule() {
         "9lives",
         "",
         "a-name-much-longer-than-twenty",
+        // `dev`'s `mumble-dev-*` names would cover this stage's `mumble-dev-x-*` ones.
+        "dev-x",
     ] {
         let message = settings.stage(name).unwrap_err().to_string();
-        assert_mentions(&message, &[&format!("`{name}`"), "a-z, 0-9 and `-`"]);
+        assert_mentions(&message, &[&format!("`{name}`"), "a-z and 0-9", "no `-`"]);
+    }
+    assert!(settings.stage("alice2").is_ok());
+}
+
+#[test]
+fn a_protected_stage_without_an_alarm_subscriber_is_refused_before_anything_runs() {
+    let message = error(&staging(
+        "  log_retention_days: 14\n  cors_origins: [\"https://staging.mumble.app\"]\n  protected: true\n",
+    ));
+    assert_mentions(
+        &message,
+        &[
+            "`staging`",
+            "`alarm_email`",
+            "alarms would reach nobody",
+            "`alarm_topic_arn`",
+        ],
+    );
+    for subscriber in [
+        "  alarm_email: ops@mumble.app\n",
+        "  alarm_topic_arn: arn:aws:sns:us-east-1:123456789012:chat-alarms\n",
+    ] {
+        let text = format!(
+            "{DEV}{}",
+            staging(&format!(
+                "  log_retention_days: 14\n  cors_origins: [\"https://staging.mumble.app\"]\n  protected: true\n{subscriber}"
+            ))
+        );
+        let settings = Settings::parse(&text, "stacks/stages.yaml").unwrap();
+        assert!(settings.stage("staging").unwrap().protected, "{subscriber}");
+    }
+    // Every protected stage of the real file has one.
+    let settings = settings();
+    for name in settings.names() {
+        let stage = settings.stage(name).unwrap();
+        if stage.protected {
+            assert!(
+                stage.alarm_email.is_some() || stage.alarm_topic_arn.is_some(),
+                "{name}"
+            );
+        }
     }
 }
 
@@ -201,6 +249,27 @@ fn bad_values_name_their_field() {
             "github_repository",
             "owner/repo",
         ),
+        (
+            "  alarm_topic_arn: chat\n",
+            "alarm_topic_arn",
+            "arn:aws:sns:",
+        ),
+        ("  ses_identity: not mail\n", "ses_identity", "mumble.app"),
+        (
+            "  max_generations_per_user_per_day: 0\n",
+            "max_generations_per_user_per_day",
+            "1 to 1000",
+        ),
+        (
+            "  max_provider_calls_per_day: 1\n",
+            "max_provider_calls_per_day",
+            "use 2 or more",
+        ),
+        (
+            "  worker_reserved_concurrency: 0\n",
+            "worker_reserved_concurrency",
+            "1 to 1000",
+        ),
     ];
     for (line, field, fix) in cases {
         let key = line.trim_start().split(':').next().unwrap();
@@ -213,6 +282,9 @@ fn bad_values_name_their_field() {
             ("max_audio_bytes", "1000"),
             ("job_timeout_seconds", "960"),
             ("noncurrent_version_expiry_days", "7"),
+            ("max_generations_per_user_per_day", "20"),
+            ("max_provider_calls_per_day", "200"),
+            ("worker_reserved_concurrency", "5"),
         ];
         let mut text = String::from("dev2:\n");
         for (name, value) in base.into_iter().filter(|(name, _)| *name != key) {

@@ -5,6 +5,7 @@ Tests share the emulator and keep apart by giving every stack and resource a uni
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import socket
@@ -31,8 +32,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def endpoint() -> Iterator[str]:
+@contextlib.contextmanager
+def running_emulator() -> Iterator[str]:
+    """A fresh emulator process on a free port, killed on the way out; yields its endpoint."""
     port = _free_port()
     # A file, not a pipe: the server logs every request and would block on a full pipe.
     log = tempfile.TemporaryFile()
@@ -59,6 +61,12 @@ def endpoint() -> Iterator[str]:
         process.kill()
         process.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    with running_emulator() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

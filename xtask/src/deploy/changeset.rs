@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
 use serde::Serialize;
 
 use crate::{aws, ui};
@@ -157,6 +157,7 @@ pub async fn create(
     template: &TemplateSource,
     parameters: Vec<Parameter>,
     role_arn: Option<&str>,
+    stage: &str,
 ) -> Result<Prepared> {
     let name = format!("mumble-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S-%6f"));
     let mut request = cfn
@@ -166,6 +167,9 @@ pub async fn create(
         .change_set_type(kind.clone())
         .set_parameters(Some(parameters))
         .set_role_arn(role_arn.map(str::to_owned))
+        // CloudFormation passes stack tags on to the resources; the bootstrap roles' policies tell
+        // stages apart by it where AWS names resources by id.
+        .tags(Tag::builder().key(stacks::STAGE_TAG).value(stage).build())
         .capabilities(Capability::CapabilityIam)
         .capabilities(Capability::CapabilityNamedIam)
         .capabilities(Capability::CapabilityAutoExpand)

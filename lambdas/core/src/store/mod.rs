@@ -1,13 +1,15 @@
 //! Data adapters behind small traits ("ports"): user profiles and image records in DynamoDB,
-//! media objects in S3. Handlers depend on the traits; tests and the local gateway may swap them.
+//! media objects in S3, daily counters. Handlers depend on the traits; tests and the local gateway may swap them.
 
 mod cursor;
 pub mod images;
 pub mod media;
+pub mod quota;
 pub mod users;
 
 pub use images::{Coordinates, DynamoImages, ImagePage, ImageRecord, ImageStore};
 pub use media::{MediaStore, ObjectInfo, PresignedRequest, S3Media};
+pub use quota::{DynamoProviderBudget, ProviderBudget};
 pub use users::{DynamoUsers, UserProfile, UserStore};
 
 use crate::error::ApiError;

@@ -26,6 +26,9 @@ struct World {
     bucket: String,
 }
 
+/// Generations one user may start per day in these tests.
+const QUOTA: u32 = 3;
+
 async fn world_with(invoker: RecordingInvoker) -> World {
     let sdk = test_support::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
@@ -39,6 +42,7 @@ async fn world_with(invoker: RecordingInvoker) -> World {
         media: Arc::new(S3Media::new(s3.clone(), &bucket)),
         invoker: invoker.clone(),
         max_audio_bytes: 1024,
+        max_per_user_per_day: Some(QUOTA),
     };
     World {
         deps,
@@ -124,14 +128,22 @@ async fn the_same_idempotency_key_answers_the_same_job_and_starts_nothing_new() 
         "the retry must not start a second worker"
     );
 
+    // Another key is another request: with another recording, another job.
+    let second_audio = format!("audio/{ALICE}/second.webm");
+    w.upload(&second_audio, 100).await;
     let (_, other) = json_response(
         &handle(
             &w.deps,
-            post(|e| e["headers"]["idempotency-key"] = json!("another")),
+            post(|e| {
+                e["headers"]["idempotency-key"] = json!("another");
+                e["body"] = Value::String(json!({"audioKey": second_audio}).to_string());
+            }),
         )
         .await,
     );
     assert_ne!(other["jobId"], first["jobId"]);
+    let third_audio = format!("audio/{ALICE}/third.webm");
+    w.upload(&third_audio, 100).await;
     let (_, none) = json_response(
         &handle(
             &w.deps,
@@ -140,12 +152,116 @@ async fn the_same_idempotency_key_answers_the_same_job_and_starts_nothing_new() 
                     .as_object_mut()
                     .unwrap()
                     .remove("idempotency-key");
+                e["body"] = Value::String(json!({"audioKey": third_audio}).to_string());
             }),
         )
         .await,
     );
     assert_ne!(none["jobId"], first["jobId"]);
     assert_eq!(w.invoker.events().len(), 3);
+}
+
+#[tokio::test]
+async fn a_recording_becomes_one_picture_and_a_retry_still_gets_its_job() {
+    let w = world().await;
+    w.upload(ALICE_AUDIO, 100).await;
+    let (status, first) = json_response(&handle(&w.deps, post(|_| {})).await);
+    assert_eq!(status, 202, "{first}");
+
+    // The same recording under another key (or none) is a second picture: refused.
+    for edit in [
+        Box::new(|e: &mut Value| e["headers"]["idempotency-key"] = json!("again"))
+            as Box<dyn FnOnce(&mut Value)>,
+        Box::new(|e: &mut Value| {
+            e["headers"]
+                .as_object_mut()
+                .unwrap()
+                .remove("idempotency-key");
+        }),
+    ] {
+        let message = assert_error(&handle(&w.deps, post(edit)).await, 409, "recording_used");
+        assert!(message.contains("record a new one"), "{message}");
+    }
+    // A retry of the first request (same key) still answers its job.
+    let (status, retry) = json_response(&handle(&w.deps, post(|_| {})).await);
+    assert_eq!(status, 202, "{retry}");
+    assert_eq!(retry["jobId"], first["jobId"]);
+    assert_eq!(w.invoker.events().len(), 1);
+}
+
+#[tokio::test]
+async fn after_the_daily_quota_a_user_gets_429_with_retry_after_and_others_do_not() {
+    let w = world().await;
+    for n in 0..QUOTA {
+        let audio = format!("audio/{ALICE}/clip-{n}.webm");
+        w.upload(&audio, 100).await;
+        let (status, body) = json_response(
+            &handle(
+                &w.deps,
+                post(|e| {
+                    e["headers"]["idempotency-key"] = json!(format!("key-{n}"));
+                    e["body"] = Value::String(json!({"audioKey": audio}).to_string());
+                }),
+            )
+            .await,
+        );
+        assert_eq!(status, 202, "generation {n}: {body}");
+    }
+    // A retry of an accepted request is not a new generation.
+    let (status, _) = json_response(
+        &handle(
+            &w.deps,
+            post(|e| {
+                e["headers"]["idempotency-key"] = json!("key-0");
+                e["body"] = Value::String(
+                    json!({"audioKey": format!("audio/{ALICE}/clip-0.webm")}).to_string(),
+                );
+            }),
+        )
+        .await,
+    );
+    assert_eq!(status, 202);
+
+    let over = format!("audio/{ALICE}/one-more.webm");
+    w.upload(&over, 100).await;
+    let response = handle(
+        &w.deps,
+        post(|e| {
+            e["headers"]["idempotency-key"] = json!("one-more");
+            e["body"] = Value::String(json!({"audioKey": over}).to_string());
+        }),
+    )
+    .await;
+
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=24 * 3600).contains(&retry_after), "{retry_after}");
+    let message = assert_error(&response, 429, "quota_exceeded");
+    assert!(message.contains(&format!("{QUOTA} pictures")), "{message}");
+    assert_eq!(w.invoker.events().len(), QUOTA as usize);
+    // The recording was not used up by the refused request.
+    assert!(w.jobs.audio_keys_in_use().await.unwrap().len() == QUOTA as usize);
+
+    // Bob has his own quota.
+    let bob_audio = format!("audio/{BOB}/clip.webm");
+    w.upload(&bob_audio, 100).await;
+    let (status, body) = json_response(
+        &handle(
+            &w.deps,
+            post(|e| {
+                as_user(e, BOB);
+                e["body"] = Value::String(json!({"audioKey": bob_audio}).to_string());
+            }),
+        )
+        .await,
+    );
+    assert_eq!(status, 202, "{body}");
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use mumble_core::pipeline_fakes::RecordingInvoker;
 use mumble_core::store::S3Media;
 use mumble_core::test_support;
 use serde_json::{Value, json};
-use websocket::{AllowedOrigins, Deps, TokenVerifier, handle};
+use websocket::{AllowedOrigins, Deps, Signed, TokenVerifier, handle};
 
 const CONNECT: &str = include_str!("../fixtures/connect.json");
 const DISCONNECT: &str = include_str!("../fixtures/disconnect.json");
@@ -25,21 +25,28 @@ const ALICE_AUDIO: &str =
     "audio/8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11/0b5e8f7a-1c2d-4e3f-8a9b-0c1d2e3f4a5b.webm";
 const CONNECTION: &str = "Hk8AbcDeIAMCJgQ=";
 
-/// Knows Alice's token only.
+/// A token of Alice's that expires a second after it is checked.
+const ALICE_EXPIRING_TOKEN: &str = "eyJraWQiOiJrMSJ9.eyJleHAiOjF9.c2ln";
+
+/// Knows Alice's tokens only: one valid for an hour (as Cognito's are), one for a second.
 struct AliceOnly;
 
 #[async_trait]
 impl TokenVerifier for AliceOnly {
-    async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        if token == ALICE_TOKEN {
-            Ok(Caller {
+    async fn verify(&self, token: &str) -> Result<Signed, AuthError> {
+        let valid_for = match token {
+            ALICE_TOKEN => chrono::Duration::hours(1),
+            ALICE_EXPIRING_TOKEN => chrono::Duration::seconds(1),
+            _ => return Err(AuthError::Invalid("unknown token".to_owned())),
+        };
+        Ok(Signed {
+            caller: Caller {
                 user_id: ALICE.to_owned(),
                 email: None,
                 name: None,
-            })
-        } else {
-            Err(AuthError::Invalid("unknown token".to_owned()))
-        }
+            },
+            expires_at: chrono::Utc::now() + valid_for,
+        })
     }
 }
 
@@ -78,6 +85,7 @@ async fn world() -> World {
         media: Arc::new(S3Media::new(s3, bucket)),
         invoker: invoker.clone(),
         max_audio_bytes: 1024,
+        max_per_user_per_day: None,
         allowed_origins: AllowedOrigins::new(["https://mumble.example.com"]),
     };
     World {
@@ -107,7 +115,7 @@ async fn connect(w: &World) {
 }
 
 #[tokio::test]
-async fn connecting_with_a_valid_token_stores_the_connection_for_two_hours() {
+async fn connecting_with_a_valid_token_stores_the_connection_until_the_token_expires() {
     let w = world().await;
     connect(&w).await;
 
@@ -118,8 +126,9 @@ async fn connecting_with_a_valid_token_stores_the_connection_for_two_hours() {
         .unwrap()
         .expect("the connection is stored");
     assert_eq!(stored.user_id, ALICE);
+    // The token is valid for an hour, less than API Gateway's two-hour limit.
     let ttl = stored.expires_at - chrono::Utc::now().timestamp();
-    assert!((7100..=7200).contains(&ttl), "ttl {ttl}");
+    assert!((3500..=3600).contains(&ttl), "ttl {ttl}");
     assert_eq!(w.connections.list_by_user(ALICE).await.unwrap().len(), 1);
 }
 
@@ -179,6 +188,34 @@ async fn generate_image_answers_the_job_id_and_starts_the_worker() {
     let again = body(&handle(&w.deps, event(GENERATE_IMAGE, |_| {})).await);
     assert_eq!(again["jobId"], job_id);
     assert_eq!(w.invoker.events().len(), 1);
+}
+
+#[tokio::test]
+async fn a_connection_is_refused_once_its_token_has_expired() {
+    let w = world().await;
+    let opened = handle(
+        &w.deps,
+        event(CONNECT, |e| {
+            e["queryStringParameters"]["token"] = json!(ALICE_EXPIRING_TOKEN);
+            e["multiValueQueryStringParameters"]["token"] = json!([ALICE_EXPIRING_TOKEN]);
+        }),
+    )
+    .await;
+    assert_eq!(opened.status_code, 200, "{:?}", body(&opened));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    let refused = handle(&w.deps, event(GENERATE_IMAGE, |_| {})).await;
+
+    assert_eq!(refused.status_code, 401, "{:?}", body(&refused));
+    assert!(
+        body(&refused)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reconnect")
+    );
+    assert!(w.invoker.events().is_empty());
+    // The worker's pushes no longer reach it either.
+    assert!(w.connections.list_by_user(ALICE).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use mumble_core::jobs::{Job, JobStatus, JobStore, Progress};
 use serde_json::json;
 use worker::{Outcome, handle};
 
-use crate::support::{ALICE_AUDIO, World};
+use crate::support::{ALICE, ALICE_AUDIO, PROVIDER_CALLS_PER_DAY, World};
 
 /// Runs a job with the scripted OpenAI answers; returns the job afterwards.
 async fn run(w: &World, transcriptions: Vec<Reply>, images: Vec<Reply>) -> Job {
@@ -172,5 +172,77 @@ async fn a_job_failed_by_the_cleanup_is_not_revived_by_a_late_worker() {
     assert_eq!(
         w.job(&event.job_id).await.error.as_deref(),
         Some("took too long")
+    );
+}
+
+/// Log lines written while a test runs (the JSON lines CloudWatch would get).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn once_the_stages_paid_calls_for_the_day_are_spent_jobs_fail_at_once_with_the_reason() {
+    let w = World::new().await;
+    let affordable = PROVIDER_CALLS_PER_DAY / worker::PROVIDER_CALLS_PER_JOB;
+    let mut events = Vec::new();
+    for n in 0..=affordable {
+        let audio = format!("audio/{ALICE}/clip-{n}.webm");
+        w.upload_audio(&audio).await;
+        let key = format!("job-{n}");
+        events.push(
+            w.generate_with_key(json!({"audioKey": audio}), Some(&key))
+                .await,
+        );
+    }
+    let (over, within) = events.split_last().unwrap();
+    for event in within {
+        w.openai
+            .transcriptions([Reply::Transcript("海浪".to_owned())]);
+        w.openai.images([Reply::Image(sample_png(16))]);
+        let outcome = handle(&w.worker, event.clone()).await.unwrap();
+        assert!(matches!(outcome, Outcome::Done { .. }), "{outcome:?}");
+    }
+    let calls_before = w.openai.received().len();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let guard = tracing::subscriber::set_default(mumble_core::telemetry::subscriber(move || {
+        writer.clone()
+    }));
+
+    let outcome = handle(&w.worker, over.clone()).await.unwrap();
+
+    drop(guard);
+    // The line the app stack's metric filter counts (`{ $.event = "provider_cap_reached" }`).
+    let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.lines().any(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .is_ok_and(|l| l["event"] == worker::PROVIDER_CAP_EVENT)
+        }),
+        "{logged}"
+    );
+
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            reason: worker::PROVIDER_CAP_REASON.to_owned()
+        }
+    );
+    let job = w.job(&over.job_id).await;
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(job.error.unwrap().contains("try again tomorrow"));
+    assert_eq!(
+        w.openai.received().len(),
+        calls_before,
+        "no paid call after the cap"
     );
 }

@@ -14,7 +14,7 @@ use mumble_core::pipeline_fakes::{FakeManagementApi, RecordingInvoker};
 use mumble_core::push::{ConnectionPusher, ManagementApi};
 use mumble_core::retry::RetryPolicy;
 use mumble_core::secrets::Secret;
-use mumble_core::store::{DynamoImages, ImageRecord, ImageStore, S3Media};
+use mumble_core::store::{DynamoImages, DynamoProviderBudget, ImageRecord, ImageStore, S3Media};
 use mumble_core::test_support::{self, json_response, request_with};
 use mumble_core::weather::{Weather, WeatherError, WeatherProvider};
 use serde_json::{Value, json};
@@ -46,6 +46,10 @@ impl WeatherProvider for FixedWeather {
         self.0.clone().ok_or(WeatherError::Timeout)
     }
 }
+
+/// The stage settings the world runs with: generations per user per day, paid calls per day.
+pub const DAILY_QUOTA: u32 = 20;
+pub const PROVIDER_CALLS_PER_DAY: u32 = 6;
 
 pub struct World {
     pub openai: FakeOpenAi,
@@ -81,10 +85,8 @@ impl World {
         let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
         let s3 = mumble_core::aws::s3_client(&sdk);
         let bucket = test_support::bucket(&s3).await;
-        let jobs = Arc::new(DynamoJobs::new(
-            dynamodb.clone(),
-            test_support::jobs_table(&dynamodb).await,
-        ));
+        let jobs_table = test_support::jobs_table(&dynamodb).await;
+        let jobs = Arc::new(DynamoJobs::new(dynamodb.clone(), &jobs_table));
         let images_table = test_support::images_table(&dynamodb).await;
         let images = Arc::new(DynamoImages::new(dynamodb.clone(), &images_table));
         let connections = Arc::new(DynamoConnections::new(
@@ -116,6 +118,7 @@ impl World {
             media: media.clone(),
             invoker: invoker.clone(),
             max_audio_bytes: 10 * 1024 * 1024,
+            max_per_user_per_day: Some(DAILY_QUOTA),
         };
         let worker = worker::Deps {
             jobs: jobs.clone(),
@@ -128,6 +131,11 @@ impl World {
                 connections: connections.clone(),
                 poster: Arc::new(ManagementApi::new(&sdk, &management.endpoint)),
             }),
+            budget: Arc::new(DynamoProviderBudget::new(
+                dynamodb.clone(),
+                &jobs_table,
+                PROVIDER_CALLS_PER_DAY,
+            )),
         };
         let processor = image_processor::Deps {
             media,
@@ -182,8 +190,16 @@ impl World {
 
     /// `POST /api/v1/generate` as Alice with `body`; returns the event the worker would get.
     pub async fn generate(&self, body: Value) -> WorkerEvent {
+        self.generate_with_key(body, None).await
+    }
+
+    /// [`World::generate`] with another `Idempotency-Key` than the fixture's (one per job).
+    pub async fn generate_with_key(&self, body: Value, key: Option<&str>) -> WorkerEvent {
         let request = request_with(POST_GENERATE, |e| {
-            e["body"] = Value::String(body.to_string())
+            e["body"] = Value::String(body.to_string());
+            if let Some(key) = key {
+                e["headers"]["idempotency-key"] = json!(key);
+            }
         });
         let (status, answer) = json_response(&generate::handle(&self.generate, request).await);
         assert_eq!(status, 202, "{answer}");

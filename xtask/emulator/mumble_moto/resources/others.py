@@ -15,11 +15,12 @@ from moto.cloudwatch.models import (
     cloudwatch_backends,
 )
 from moto.iam.models import iam_backends
+from moto.logs.models import logs_backends
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.utilities.utils import get_partition
 
-from .base import EmulatedResource, tag_list
+from .base import EmulatedResource, lower_camel, tag_list
 
 
 class Alarm(EmulatedResource):
@@ -290,6 +291,33 @@ class Certificate(EmulatedResource):
         acm_backends[self.account_id][self.region].delete_certificate(self.physical_id)
 
 
+class MetricFilter(EmulatedResource):
+    TYPE = "AWS::Logs::MetricFilter"
+    NAME_PROPERTY = "FilterName"
+
+    @classmethod
+    def create(cls, account_id: str, region: str, name: str, props: dict[str, Any]) -> MetricFilter:
+        logs_backends[account_id][region].put_metric_filter(
+            filter_name=name,
+            filter_pattern=props["FilterPattern"],
+            log_group_name=props["LogGroupName"],
+            # The Logs API spells the transformation keys camelCase.
+            metric_transformations=lower_camel(props["MetricTransformations"]),
+        )
+        return cls(account_id, region, name, name, props)
+
+    def update(self, name: str, props: dict[str, Any]) -> MetricFilter:
+        if name == self.name and props["LogGroupName"] == self.props["LogGroupName"]:
+            # PutMetricFilter on an existing name replaces its pattern in place, as AWS does.
+            return type(self).create(self.account_id, self.region, name, props)
+        return super().update(name, props)
+
+    def remove(self) -> None:
+        logs_backends[self.account_id][self.region].delete_metric_filter(
+            filter_name=self.name, log_group_name=self.props["LogGroupName"]
+        )
+
+
 HANDLERS: list[type[EmulatedResource]] = [
     Alarm,
     BucketPolicy,
@@ -298,4 +326,5 @@ HANDLERS: list[type[EmulatedResource]] = [
     Subscription,
     OIDCProvider,
     Certificate,
+    MetricFilter,
 ]
