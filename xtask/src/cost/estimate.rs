@@ -1,5 +1,8 @@
 //! The estimate: every resource of a stage's templates, by type, turned into quantities of priced
 //! units at a usage profile, then priced per account (the allowances apply once per price).
+//!
+//! One file over 500 lines: each resource type's formula sits next to the others so that they
+//! read the usage profile the same way.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,6 @@
 //! The cost formulas against figures worked out by hand from the published prices.
+//!
+//! One file over 500 lines: every test shares the hand-set profile at its top.
 
 use serde_json::{Value, json};
 
