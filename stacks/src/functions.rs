@@ -219,7 +219,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         kind: FunctionKind::Http,
         timeout_seconds: 10,
         grants: &[
-            &[jobs::CREATE, jobs::ADVANCE, worker::START],
+            &[jobs::CREATE, jobs::ADVANCE, jobs::RELEASE_RECORDING, worker::START],
             &media::read("audio/"),
         ],
         secrets: &[],
@@ -288,6 +288,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
                 connections::DELETE,
                 jobs::CREATE,
                 jobs::ADVANCE,
+                jobs::RELEASE_RECORDING,
                 worker::START,
             ],
             &media::read("audio/"),

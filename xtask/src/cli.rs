@@ -44,6 +44,8 @@ pub enum Command {
     Deploy(Deploy),
     /// Show what `deploy` would change, changing nothing
     Diff(Diff),
+    /// Estimate a stage's monthly cost at a usage profile, next to the old EC2 host
+    Cost(Cost),
     /// Invalidate paths in a stage's CloudFront distribution
     Invalidate(Invalidate),
     /// Print the outputs of a stage's stacks
@@ -198,6 +200,23 @@ pub struct Diff {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub sources: Sources,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Cost {
+    #[command(flatten)]
+    pub stage: StageArg,
+    /// A usage profile whose fields override xtask/cost/usage.yaml (a partial file is fine)
+    #[arg(long, value_name = "FILE")]
+    pub usage: Option<PathBuf>,
+    /// Take the AWS Free Tier's monthly allowances off
+    #[arg(long)]
+    pub free_tier: bool,
+    /// Also write an SVG chart of monthly cost against monthly active users
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
     #[arg(long, default_value_t, value_enum)]
     pub output: OutputFormat,
 }

@@ -23,7 +23,7 @@ use crate::build::{self, Artifact};
 use crate::cli::{AwsArgs, Deploy, OutputFormat, Sources};
 use crate::outputs::StageOutputs;
 use crate::site_sync::{self, SiteFile};
-use crate::{aws, cdn, tools, ui};
+use crate::{aws, cdn, cost, tools, ui};
 use changeset::{Changes, Prepared, TemplateSource};
 use plan::{ArtifactsPlan, Plan, Report, StackAction, StackPlan, StackResult};
 
@@ -724,13 +724,64 @@ async fn plan(target: &Target) -> Result<Plan> {
             )
         }
     };
+    let cost = match cost_change(target).await {
+        Ok(change) => Some(change),
+        Err(error) => {
+            ui::warn(format!("cannot estimate the cost change: {error:#}"));
+            None
+        }
+    };
     Ok(Plan {
         stage: stage.name.clone(),
         artifacts,
         stacks,
         site,
         invalidate,
+        cost,
     })
+}
+
+/// The monthly cost of the templates to deploy against the ones deployed (a stack not deployed
+/// costs nothing yet), both at the stage's usage profile and list prices.
+async fn cost_change(target: &Target) -> Result<cost::CostChange> {
+    let inputs = cost::Inputs::load(&target.stage, None, false)?;
+    let mut deployed = Vec::new();
+    for synth in &target.stacks {
+        let cfn = target.cfn(synth);
+        let Some(found) = stack::describe(&cfn, &synth.name).await? else {
+            continue;
+        };
+        // A failed first create left nothing running; a stack under review has no template yet.
+        if matches!(
+            stack::status_of(&found).as_str(),
+            "ROLLBACK_COMPLETE" | "REVIEW_IN_PROGRESS" | "DELETE_COMPLETE"
+        ) {
+            continue;
+        }
+        let body = stack::template_body(&cfn, &synth.name).await?;
+        let document = serde_norway::from_str(&body).with_context(|| {
+            format!(
+                "the deployed template of {} is not valid YAML or JSON",
+                synth.name
+            )
+        })?;
+        deployed.push(cost::estimate::Template {
+            stack: synth.name.clone(),
+            document,
+        });
+    }
+    let planned: Vec<cost::estimate::Template> = target
+        .stacks
+        .iter()
+        .map(|synth| cost::estimate::Template {
+            stack: synth.name.clone(),
+            document: synth.document.clone(),
+        })
+        .collect();
+    Ok(cost::CostChange::between(
+        &inputs.estimate(&deployed)?,
+        &inputs.estimate(&planned)?,
+    ))
 }
 
 async fn plan_stack(

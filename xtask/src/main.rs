@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod cdn;
 mod cli;
+mod cost;
 mod deploy;
 mod destroy;
 mod dev;
@@ -38,6 +39,7 @@ async fn main() -> std::process::ExitCode {
         Command::Build(cmd) => cmd.run().await,
         Command::Deploy(cmd) => cmd.run().await,
         Command::Diff(cmd) => cmd.run().await,
+        Command::Cost(cmd) => cmd.run(),
         Command::Invalidate(cmd) => cmd.run().await,
         Command::Outputs(cmd) => cmd.run().await,
         Command::Destroy(cmd) => cmd.run().await,

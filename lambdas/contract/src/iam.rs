@@ -73,8 +73,14 @@ pub mod users {
 /// `JobStore` (`mumble_core::jobs`).
 pub mod jobs {
     use super::*;
-    /// A new job, with its idempotency key in one transaction; a repeated key reads the first.
-    pub const CREATE: Grant = table(Table::Jobs, &["dynamodb:PutItem", "dynamodb:GetItem"]);
+    /// A new job, in one transaction with its idempotency key, its recording's claim and the
+    /// user's daily count (an update); a repeated key reads the first job.
+    pub const CREATE: Grant = table(
+        Table::Jobs,
+        &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
+    );
+    /// A job whose worker could not start gives its recording back.
+    pub const RELEASE_RECORDING: Grant = table(Table::Jobs, &["dynamodb:DeleteItem"]);
     pub const GET: Grant = table(Table::Jobs, &["dynamodb:GetItem"]);
     pub const ADVANCE: Grant = table(Table::Jobs, &["dynamodb:UpdateItem"]);
     /// `stuck`, `audio_keys_in_use`: the hourly clean-up's scans.

@@ -119,7 +119,7 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
     if !stage.protected {
         change.push("cloudformation:DeleteStack");
     }
-    let mut deploy = vec![
+    let deploy = vec![
         Statement::allow(
             &[
                 "cloudformation:DescribeChangeSet",

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::cdn::Invalidation;
+use crate::cost::CostChange;
 use crate::deploy::changeset::Changes;
 use crate::site_sync::SitePlan;
 use crate::ui;
@@ -47,6 +48,9 @@ pub struct Plan {
     pub stacks: Vec<StackPlan>,
     pub site: SitePlan,
     pub invalidate: Vec<String>,
+    /// The monthly cost change of the stacks' changes at the stage's usage profile (`None` when
+    /// it could not be estimated; the plan says why).
+    pub cost: Option<CostChange>,
 }
 
 impl Plan {
@@ -102,6 +106,9 @@ impl fmt::Display for Plan {
             writeln!(f, "  cdn: nothing to invalidate")?;
         } else {
             writeln!(f, "  cdn: invalidate {}", self.invalidate.join(" "))?;
+        }
+        if let Some(cost) = &self.cost {
+            write!(f, "{cost}")?;
         }
         if !self.changes_anything() {
             writeln!(
@@ -222,6 +229,7 @@ mod tests {
                 unchanged: 3,
             },
             invalidate: vec!["/".into(), "/index.html".into(), "/old.js".into()],
+            cost: None,
         }
     }
 

@@ -106,3 +106,18 @@ pub async fn delete(cfn: &Client, stack_id: &str, name: &str, limit: Duration) -
     }
     Ok(())
 }
+
+/// The template the stack runs now, as CloudFormation keeps it (what the cost change compares
+/// against).
+pub async fn template_body(cfn: &Client, name: &str) -> Result<String> {
+    let output = cfn
+        .get_template()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(aws::sdk_error)
+        .with_context(|| format!("cannot read the deployed template of stack {name}"))?;
+    output
+        .template_body
+        .with_context(|| format!("CloudFormation returned no template for stack {name}"))
+}

@@ -308,6 +308,80 @@ fn deploys_sync_exactly_what_changed() {
 }
 
 #[test]
+fn diff_prices_a_memory_change_and_no_change_as_none() {
+    endpoint();
+    let stage = TestStage::new();
+    stage.deploy();
+
+    // Nothing changed: the plan's cost does not move, and the text says so.
+    let plan = json_of(
+        &stage.xtask(&["diff", "--stage", &stage.name, "--output", "json"]),
+        "diff",
+    );
+    assert_eq!(plan["cost"]["deltaUsd"].as_f64(), Some(0.0), "{plan:#}");
+    assert_eq!(plan["cost"]["changes"], serde_json::json!([]), "{plan:#}");
+    assert!(plan["cost"]["afterUsd"].as_f64().unwrap() > 0.0, "{plan:#}");
+    let text = stage.xtask(&["diff", "--stage", &stage.name]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("cost: no change"), "{stdout}");
+
+    // The worker (512 MB in dev and personal stages) given 1024 MB costs more, and says why.
+    let templates = stage.dir.path().join("templates");
+    let synth = stage.xtask(&[
+        "synth",
+        "--stage",
+        &stage.name,
+        "--out",
+        templates.to_str().unwrap(),
+    ]);
+    assert!(
+        synth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&synth.stderr)
+    );
+    let app = templates.join(format!("mumble-{}-app.yaml", stage.name));
+    let template = std::fs::read_to_string(&app).unwrap();
+    let worker = template
+        .find(&format!("FunctionName: mumble-{}-worker", stage.name))
+        .unwrap();
+    let memory = worker + template[worker..].find("MemorySize: 512").unwrap();
+    let mut bigger = template.clone();
+    bigger.replace_range(memory..memory + "MemorySize: 512".len(), "MemorySize: 1024");
+    std::fs::write(&app, bigger).unwrap();
+    let diff = |output: &str| {
+        stage.xtask(&[
+            "diff",
+            "--stage",
+            &stage.name,
+            "--templates",
+            templates.to_str().unwrap(),
+            "--output",
+            output,
+        ])
+    };
+    let plan = json_of(&diff("json"), "diff --templates");
+    let cost = &plan["cost"];
+    assert!(cost["deltaUsd"].as_f64().unwrap() > 0.0, "{plan:#}");
+    let change = &cost["changes"][0];
+    assert_eq!(change["resource"], "WorkerFunction", "{plan:#}");
+    assert_eq!(change["before"], "512 MB x86_64", "{plan:#}");
+    assert_eq!(change["after"], "1024 MB x86_64", "{plan:#}");
+    let text = diff("text");
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("WorkerFunction compute (x86_64) 512 MB x86_64 → 1024 MB x86_64: +$"),
+        "{stdout}"
+    );
+
+    let destroyed = stage.xtask(&["destroy", "--stage", &stage.name, "--confirm", &stage.name]);
+    assert!(
+        destroyed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&destroyed.stderr)
+    );
+}
+
+#[test]
 fn a_template_error_fails_with_the_resource_and_its_reason() {
     endpoint();
     let stage = TestStage::new();

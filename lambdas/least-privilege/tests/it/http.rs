@@ -199,6 +199,7 @@ fn generate_deps(role: &crate::role::Role) -> generate::Deps {
             role.env("WORKER_FUNCTION"),
         )),
         max_audio_bytes: 10 * 1024 * 1024,
+        max_per_user_per_day: None,
     }
 }
 

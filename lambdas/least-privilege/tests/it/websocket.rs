@@ -11,7 +11,7 @@ use mumble_core::jobs::DynamoJobs;
 use mumble_core::jwt::AuthError;
 use mumble_core::store::S3Media;
 use serde_json::Value;
-use websocket::{AllowedOrigins, TokenVerifier};
+use websocket::{AllowedOrigins, Signed, TokenVerifier};
 
 use crate::world::{ALICE, ALICE_AUDIO, World};
 
@@ -25,11 +25,14 @@ struct Alice;
 
 #[async_trait]
 impl TokenVerifier for Alice {
-    async fn verify(&self, _: &str) -> Result<Caller, AuthError> {
-        Ok(Caller {
-            user_id: ALICE.to_owned(),
-            email: None,
-            name: None,
+    async fn verify(&self, _: &str) -> Result<Signed, AuthError> {
+        Ok(Signed {
+            caller: Caller {
+                user_id: ALICE.to_owned(),
+                email: None,
+                name: None,
+            },
+            expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
         })
     }
 }
@@ -65,6 +68,7 @@ async fn websocket_connects_starts_jobs_and_disconnects_under_its_role() {
             role.env("WORKER_FUNCTION"),
         )),
         max_audio_bytes: 1024,
+        max_per_user_per_day: None,
         allowed_origins: AllowedOrigins::new(["https://mumble.example.com"]),
     };
 

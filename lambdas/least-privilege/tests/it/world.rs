@@ -159,6 +159,8 @@ impl World {
         {
             return;
         }
+        // The stand-in runs as the worker's own synthesized role, which Lambda must be able to find.
+        let role = self.role("worker").await;
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
             .expect("zip entry");
