@@ -74,7 +74,11 @@ fn every_schema_reference_resolves_and_errors_have_code_and_message() {
     }
     let error = &doc["components"]["schemas"]["Error"];
     assert_eq!(
-        error["properties"]["error"]["required"],
+        error["properties"]["error"]["$ref"],
+        "#/components/schemas/ErrorDetail"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["ErrorDetail"]["required"],
         json!(["code", "message"])
     );
     let generate = &doc["components"]["schemas"]["GenerateRequest"];
