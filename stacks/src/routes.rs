@@ -1,4 +1,10 @@
 //! The one declaration of Mumble's API routes: HTTP API routes, OpenAPI and the local gateway read it.
+//!
+//! Each route names the contract types (`mumble_contract::api`) its function reads and answers;
+//! the OpenAPI document takes their JSON Schemas from those types, limits included.
+
+use mumble_contract::api;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -26,15 +32,29 @@ pub enum In {
     Header,
 }
 
-/// A query or header parameter; path parameters come from `{name}` in the path.
+/// A header parameter; path parameters come from `{name}` in the path, query parameters from the
+/// route's `query` type.
 #[derive(Clone, Copy, Debug)]
 pub struct Param {
     pub name: &'static str,
     pub location: In,
     pub required: bool,
-    /// JSON Schema type: `string`, `number` or `integer`.
-    pub schema_type: &'static str,
+    /// The longest value accepted, in characters.
+    pub max_chars: usize,
     pub description: &'static str,
+}
+
+/// The JSON Schema of a contract type, registered with the generator: a `$ref` to a named body.
+pub type Shape = fn(&mut SchemaGenerator) -> Schema;
+
+/// A request or response body of type `T`.
+pub fn body<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// A query string of type `T`: its own object schema, whose properties become parameters.
+pub fn query<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    T::json_schema(generator)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -46,12 +66,14 @@ pub struct Route {
     pub auth: bool,
     pub operation_id: &'static str,
     pub summary: &'static str,
+    /// The query string's type ([`query`]), if the route reads one.
+    pub query: Option<Shape>,
     pub params: &'static [Param],
-    /// Name of the request body schema (in [`crate::openapi`]).
-    pub request: Option<&'static str>,
+    /// The request body's type ([`body`]), if the route reads one.
+    pub request: Option<Shape>,
     pub status: u16,
-    /// Name of the response body schema; `None` for an empty body.
-    pub response: Option<&'static str>,
+    /// The success response body's type ([`body`]); `None` for an empty body.
+    pub response: Option<Shape>,
 }
 
 impl Route {
@@ -76,10 +98,11 @@ pub const ROUTES: &[Route] = &[
         auth: false,
         operation_id: "getHealth",
         summary: "Service status",
+        query: None,
         params: &[],
         request: None,
         status: 200,
-        response: Some("Health"),
+        response: Some(body::<api::Health>),
     },
     Route {
         method: Method::Post,
@@ -88,10 +111,11 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "createUploadUrl",
         summary: "A presigned URL to upload one recording",
+        query: None,
         params: &[],
-        request: Some("UploadUrlRequest"),
+        request: Some(body::<api::UploadUrlRequest>),
         status: 200,
-        response: Some("UploadUrl"),
+        response: Some(body::<api::UploadUrl>),
     },
     Route {
         method: Method::Get,
@@ -100,25 +124,11 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "getWeather",
         summary: "Current weather at a location",
-        params: &[
-            Param {
-                name: "lat",
-                location: In::Query,
-                required: true,
-                schema_type: "number",
-                description: "Latitude, -90 to 90",
-            },
-            Param {
-                name: "lon",
-                location: In::Query,
-                required: true,
-                schema_type: "number",
-                description: "Longitude, -180 to 180",
-            },
-        ],
+        query: Some(query::<api::WeatherQuery>),
+        params: &[],
         request: None,
         status: 200,
-        response: Some("Weather"),
+        response: Some(body::<api::CurrentWeather>),
     },
     Route {
         method: Method::Get,
@@ -127,25 +137,11 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "listImages",
         summary: "The caller's images, newest first",
-        params: &[
-            Param {
-                name: "limit",
-                location: In::Query,
-                required: false,
-                schema_type: "integer",
-                description: "Page size, 1 to 100",
-            },
-            Param {
-                name: "cursor",
-                location: In::Query,
-                required: false,
-                schema_type: "string",
-                description: "Opaque cursor from the previous page's `nextCursor`",
-            },
-        ],
+        query: Some(query::<api::ImageListQuery>),
+        params: &[],
         request: None,
         status: 200,
-        response: Some("ImagePage"),
+        response: Some(body::<api::ImagePage>),
     },
     Route {
         method: Method::Get,
@@ -154,10 +150,11 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "getImage",
         summary: "One of the caller's images",
+        query: None,
         params: &[],
         request: None,
         status: 200,
-        response: Some("Image"),
+        response: Some(body::<api::Image>),
     },
     Route {
         method: Method::Delete,
@@ -166,6 +163,7 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "deleteImage",
         summary: "Deletes one of the caller's images and its files",
+        query: None,
         params: &[],
         request: None,
         status: 204,
@@ -178,10 +176,11 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "getProfile",
         summary: "The caller's profile, created on first use",
+        query: None,
         params: &[],
         request: None,
         status: 200,
-        response: Some("Profile"),
+        response: Some(body::<api::Profile>),
     },
     Route {
         method: Method::Put,
@@ -190,10 +189,11 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "updateProfile",
         summary: "Updates the caller's profile",
+        query: None,
         params: &[],
-        request: Some("ProfileUpdate"),
+        request: Some(body::<api::ProfileUpdate>),
         status: 200,
-        response: Some("Profile"),
+        response: Some(body::<api::Profile>),
     },
     Route {
         method: Method::Post,
@@ -202,16 +202,17 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "generateImage",
         summary: "Starts turning an uploaded recording into an image",
+        query: None,
         params: &[Param {
             name: "Idempotency-Key",
             location: In::Header,
             required: false,
-            schema_type: "string",
+            max_chars: api::IDEMPOTENCY_KEY_MAX_CHARS,
             description: "Repeating a key within 24 hours returns the same job",
         }],
-        request: Some("GenerateRequest"),
+        request: Some(body::<api::GenerateRequest>),
         status: 202,
-        response: Some("JobAccepted"),
+        response: Some(body::<api::JobAccepted>),
     },
     Route {
         method: Method::Get,
@@ -220,10 +221,11 @@ pub const ROUTES: &[Route] = &[
         auth: true,
         operation_id: "getJob",
         summary: "A generation job's state",
+        query: None,
         params: &[],
         request: None,
         status: 200,
-        response: Some("Job"),
+        response: Some(body::<api::Job>),
     },
 ];
 

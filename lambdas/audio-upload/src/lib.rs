@@ -5,30 +5,23 @@
 //! type and exact length the client declared, lives five minutes, and writes only under the
 //! caller's own `audio/{userId}/` prefix.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
+use mumble_contract::api::{self, UploadUrl, UploadUrlRequest};
 use mumble_core::config::{defaults, vars};
 use mumble_core::store::media::keys;
 use mumble_core::store::{MediaStore, S3Media};
 use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
-use serde::{Deserialize, Serialize};
 
 /// How long the upload URL works.
 pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
 
 /// Recording formats browsers produce, and the file extension each is stored under.
-pub const ALLOWED_TYPES: &[(&str, &str)] = &[
-    ("audio/webm", "webm"),
-    ("audio/ogg", "ogg"),
-    ("audio/mp4", "m4a"),
-    ("audio/mpeg", "mp3"),
-    ("audio/wav", "wav"),
-];
+pub const ALLOWED_TYPES: &[(&str, &str)] = api::AUDIO_TYPES;
 
 pub struct Deps {
     pub media: Arc<dyn MediaStore>,
@@ -48,25 +41,6 @@ impl Deps {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UploadRequest {
-    content_type: String,
-    content_length: u64,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct UploadUrl {
-    upload_url: String,
-    method: String,
-    /// Send exactly these headers with the PUT; they are part of the signature.
-    headers: BTreeMap<String, String>,
-    /// Pass to `POST /api/v1/generate` once the upload finished.
-    audio_key: String,
-    expires_in: u64,
-}
-
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(upload_url(deps, &req).await)
 }
@@ -76,12 +50,10 @@ async fn upload_url(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiErr
         return Err(ApiError::no_route(req));
     }
     let caller = Caller::from_request(req)?;
-    let body: UploadRequest = request::json_body(req)?;
+    // An empty recording is refused with the body (`api::UploadUrlRequest`).
+    let body: UploadUrlRequest = request::json_body(req)?;
 
     let (content_type, ext) = allowed_type(&body.content_type)?;
-    if body.content_length == 0 {
-        return Err(ApiError::invalid("contentLength", "the recording is empty"));
-    }
     if body.content_length > deps.max_audio_bytes {
         return Err(ApiError::PayloadTooLarge(format!(
             "the recording is {} bytes; the limit is {} bytes",

@@ -11,7 +11,9 @@
 //! | function environment | [`env::vars`] | `stacks::functions::environment` | `mumble_core::config::Env` |
 //! | tables: keys, indexes, TTL | [`Table`] | the data stack | the stores in `mumble_core`, test setup, benches |
 //! | IAM actions of each adapter operation | [`iam`] | the function roles (`stacks::functions`) | the adapters in `mumble_core` |
+//! | HTTP bodies, queries and their limits | [`api`] | the functions | `stacks::openapi`, the local gateway's check, the site |
 
+pub mod api;
 pub mod env;
 pub mod iam;
 pub mod outputs;

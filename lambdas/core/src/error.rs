@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
-use serde::Serialize;
+use mumble_contract::api;
 
 /// Everything a handler can fail with. The `message`s are shown to the caller; `detail`s are
 /// logged and never returned, so SDK errors, upstream bodies and ids of other users stay private.
@@ -174,11 +174,11 @@ impl ApiError {
         } else {
             tracing::info!(code = self.code(), error = %self, "request rejected");
         }
-        let body = ErrorBody {
-            error: ErrorPayload {
-                code: self.code(),
+        let body = api::Error {
+            error: api::ErrorDetail {
+                code: self.code().to_owned(),
                 message: self.public_message(),
-                field: self.field(),
+                field: self.field().map(str::to_owned),
             },
         };
         let mut response = crate::response::json(status, &body);
@@ -190,19 +190,6 @@ impl ApiError {
         }
         response
     }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorPayload<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorPayload<'a> {
-    code: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
 }
 
 /// Turns a handler's result into the response; the single mapping point for errors.

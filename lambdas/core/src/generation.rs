@@ -19,33 +19,10 @@ use crate::store::{Coordinates, MediaStore, StoreError, media::keys};
 
 /// The language hint when a request gives none, as in the original app.
 pub const DEFAULT_LANGUAGE: &str = "zh";
-/// The longest `style` accepted.
-pub const MAX_STYLE_CHARS: usize = 200;
-/// The longest `transcript` accepted (offline provider).
-pub const MAX_TRANSCRIPT_CHARS: usize = 4000;
 /// The longest `Idempotency-Key` accepted.
-pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
-
-/// The body of a generation request.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GenerateRequest {
-    pub audio_key: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub language: Option<String>,
-    pub style: Option<String>,
-    /// The words of the recording, for stages running the offline provider.
-    pub transcript: Option<String>,
-}
-
-/// The answer: `202 {"jobId": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Accepted {
-    pub job_id: String,
-    pub status: JobStatus,
-}
+pub use mumble_contract::api::IDEMPOTENCY_KEY_MAX_CHARS as MAX_IDEMPOTENCY_KEY_CHARS;
+/// The body of a generation request, and the answer: `202 {"jobId", "status"}`.
+pub use mumble_contract::api::{GenerateRequest, JobAccepted as Accepted};
 
 /// What the worker is invoked with: `{"jobId":"…","userId":"…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,35 +217,13 @@ impl JobStarter {
             )));
         }
 
+        // The ranges, lengths and pairing were checked with the body (`api::GenerateRequest`).
         let location = match (request.latitude, request.longitude) {
-            (None, None) => None,
-            (Some(latitude), Some(longitude)) => {
-                if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {
-                    return Err(ApiError::invalid("latitude", "must be between -90 and 90"));
-                }
-                if !longitude.is_finite() || !(-180.0..=180.0).contains(&longitude) {
-                    return Err(ApiError::invalid(
-                        "longitude",
-                        "must be between -180 and 180",
-                    ));
-                }
-                Some(Coordinates {
-                    latitude,
-                    longitude,
-                })
-            }
-            (Some(_), None) => {
-                return Err(ApiError::invalid(
-                    "longitude",
-                    "give both latitude and longitude, or neither",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(ApiError::invalid(
-                    "latitude",
-                    "give both latitude and longitude, or neither",
-                ));
-            }
+            (Some(latitude), Some(longitude)) => Some(Coordinates {
+                latitude,
+                longitude,
+            }),
+            _ => None,
         };
 
         let language = match request.language.as_deref().map(str::trim) {
@@ -294,28 +249,10 @@ impl JobStarter {
             .style
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
-        if style
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > MAX_STYLE_CHARS)
-        {
-            return Err(ApiError::invalid(
-                "style",
-                format!("must be at most {MAX_STYLE_CHARS} characters"),
-            ));
-        }
         let transcript = request
             .transcript
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
-        if transcript
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > MAX_TRANSCRIPT_CHARS)
-        {
-            return Err(ApiError::invalid(
-                "transcript",
-                format!("must be at most {MAX_TRANSCRIPT_CHARS} characters"),
-            ));
-        }
 
         Ok(NewJob {
             job_id: uuid::Uuid::new_v4().to_string(),

@@ -39,46 +39,8 @@ pub const JOB_RETENTION: Duration = Duration::days(30);
 /// Default for `JOB_TIMEOUT_SECONDS`: three worker attempts of 300 s each (Lambda's async retries).
 pub const DEFAULT_JOB_TIMEOUT_SECONDS: u64 = 900;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Queued,
-    Transcribing,
-    Weather,
-    Prompting,
-    Generating,
-    Storing,
-    Done,
-    Failed,
-}
-
-impl JobStatus {
-    pub const RUNNING: [JobStatus; 6] = [
-        Self::Queued,
-        Self::Transcribing,
-        Self::Weather,
-        Self::Prompting,
-        Self::Generating,
-        Self::Storing,
-    ];
-
-    pub fn is_finished(self) -> bool {
-        matches!(self, Self::Done | Self::Failed)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Transcribing => "transcribing",
-            Self::Weather => "weather",
-            Self::Prompting => "prompting",
-            Self::Generating => "generating",
-            Self::Storing => "storing",
-            Self::Done => "done",
-            Self::Failed => "failed",
-        }
-    }
-}
+/// A job's state: the API's type.
+pub use mumble_contract::api::JobStatus;
 
 /// A generation job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

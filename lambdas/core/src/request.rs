@@ -1,8 +1,13 @@
 //! Typed input from a request: JSON bodies, query strings and path parameters, with errors that
-//! name the offending field.
+//! name the offending field and say what to send instead.
+//!
+//! Bodies and queries are contract types (`mumble_contract::api`): after parsing, their
+//! [`Validate`] impl checks the limits the OpenAPI document declares, so no route can parse a
+//! body without checking it.
 
 use lambda_http::http::header;
 use lambda_http::{Request, RequestExt};
+use mumble_contract::api::{Invalid, Validate};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -13,7 +18,7 @@ pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
 /// The body parsed as `T`. Missing or empty body, a non-JSON content type, malformed JSON and
 /// wrong shapes are 400/415 with the JSON path of the bad field; more than
 /// [`MAX_JSON_BODY_BYTES`] is 413.
-pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+pub fn json_body<T: DeserializeOwned + Validate>(req: &Request) -> Result<T, ApiError> {
     if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
         let content_type = content_type
             .to_str()
@@ -31,7 +36,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
 }
 
 /// `bytes` parsed as a JSON object `T`, with the same errors as [`json_body`] (for WebSocket messages).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid("body", "a JSON body is required"));
     }
@@ -46,36 +51,114 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::invalid("body", "expected a JSON object"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = without_position(&inner);
-        let field = if inner.is_syntax() || inner.is_eof() {
-            "body".to_owned()
-        } else if let Some(missing) = message
-            .strip_prefix("missing field ")
-            .and_then(field_in_message)
-        {
-            if path == "." {
-                missing
-            } else {
-                format!("{path}.{missing}")
-            }
-        } else if path == "." {
-            "body".to_owned()
-        } else {
-            path
-        };
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::invalid("body", format!("is not valid JSON: {message}"));
+        }
+        let (field, message) = in_words(&path, &message);
         ApiError::invalid(field, message)
     })?;
-    de.end()
-        .map_err(|e| ApiError::invalid("body", without_position(&e)))?;
+    de.end().map_err(|e| {
+        ApiError::invalid(
+            "body",
+            format!("is not valid JSON: {}", without_position(&e)),
+        )
+    })?;
+    value.validate().map_err(invalid)?;
     Ok(value)
+}
+
+fn invalid(Invalid { field, message }: Invalid) -> ApiError {
+    ApiError::invalid(field, message)
+}
+
+/// serde's message about a field, as the field at fault and what to send instead: serde speaks
+/// Rust ("invalid type: string \"x\", expected u32"), the API's callers speak JSON.
+fn in_words(path: &str, message: &str) -> (String, String) {
+    let nested = |name: String| {
+        if path == "." || path.is_empty() || path.ends_with(name.as_str()) {
+            name
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let name = field_in_message(rest).unwrap_or_default();
+        let expected: Vec<&str> = rest
+            .split_once("expected ")
+            .map(|(_, list)| list.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        let known = match expected.as_slice() {
+            [] => "this request takes no other fields".to_owned(),
+            fields => format!("send only {}", fields.join(", ")),
+        };
+        return (
+            nested(name),
+            format!("is not a field of this request; {known}"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        let name = field_in_message(rest).unwrap_or_default();
+        return (nested(name), "is required".to_owned());
+    }
+    let field = if path == "." || path.is_empty() {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((got, expected)) = rest.split_once(", expected ")
+    {
+        let got = match got.split([' ', '`']).next().unwrap_or_default() {
+            "string" => "text",
+            "integer" | "floating" => "a number",
+            "boolean" => "true or false",
+            "map" => "an object",
+            "sequence" => "a list",
+            other => other,
+        };
+        let expected = expected_in_words(expected);
+        return (field, format!("must be {expected}, not {got}"));
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ")
+        && let Some((got, expected)) = rest.split_once(", expected ")
+    {
+        let value = got.split('`').nth(1).unwrap_or(got);
+        let expected = expected_in_words(expected);
+        return (
+            field,
+            format!("{value} is out of range: must be {expected}"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ")
+        && let Some((_, expected)) = rest.split_once(", expected ")
+    {
+        return (field, format!("must be {}", expected.replace('`', "")));
+    }
+    (field, message.to_owned())
+}
+
+/// serde's `expected` as JSON words: `u32` is "a whole number", `a string` is "text".
+fn expected_in_words(expected: &str) -> String {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "usize" => {
+            "a whole number".to_owned()
+        }
+        "f32" | "f64" => "a number".to_owned(),
+        "a string" => "text".to_owned(),
+        "a boolean" => "true or false".to_owned(),
+        other if other.starts_with("struct ") || other == "a map" => "an object".to_owned(),
+        other if other.starts_with("a sequence") => "a list".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 /// The query string parsed as `T` (use `Option` fields for optional parameters). Numbers and
 /// booleans are parsed from their text; a bad value is a 400 naming the parameter.
-pub fn query<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+pub fn query<T: DeserializeOwned + Validate>(req: &Request) -> Result<T, ApiError> {
     let params = req.query_string_parameters();
     // API Gateway hands over decoded pairs; serde_urlencoded parses numbers and booleans from
     // text but only reads an encoded string, so the pairs are re-encoded once.
@@ -86,16 +169,29 @@ pub fn query<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         return Err(ApiError::invalid_request("the query string is too long"));
     }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
-        let field = if path == "." {
-            field_in_message(&message).unwrap_or_else(|| "query".to_owned())
-        } else {
-            path
+        if path == "." {
+            let field = field_in_message(&message).unwrap_or_else(|| "query".to_owned());
+            let message = match message.strip_prefix("missing field ") {
+                Some(_) => "is required".to_owned(),
+                None => message,
+            };
+            return ApiError::invalid(field, message);
+        }
+        // Every value of a query string is text: serde_urlencoded's complaint is about its form.
+        let message = match message.as_str() {
+            m if m.contains("invalid digit") || m.contains("number too large") => {
+                "must be a whole number".to_owned()
+            }
+            m if m.contains("invalid float literal") => "must be a number".to_owned(),
+            _ => message,
         };
-        ApiError::invalid(field, message)
-    })
+        ApiError::invalid(path, message)
+    })?;
+    value.validate().map_err(invalid)?;
+    Ok(value)
 }
 
 /// The path parameter `name` (e.g. `id` in `/api/v1/images/{id}`), required.

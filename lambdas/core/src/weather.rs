@@ -6,22 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
 use crate::secrets::Secret;
 
-/// The weather as Mumble shows and stores it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Weather {
-    /// In the requested language, e.g. "晴" or "light rain".
-    pub description: String,
-    /// Degrees Celsius.
-    pub temperature: f64,
-    /// The place name OpenWeather gives for the coordinate.
-    pub location: String,
-}
+/// The weather as Mumble shows and stores it: the API's type.
+pub use mumble_contract::api::Weather;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WeatherError {

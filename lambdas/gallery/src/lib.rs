@@ -17,18 +17,15 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
+use mumble_contract::api::{self, Image, ImageListQuery, ImagePage};
 use mumble_core::config::vars;
-use mumble_core::store::images::Coordinates;
 use mumble_core::store::media::keys;
 use mumble_core::store::{DynamoImages, ImageRecord, ImageStore, MediaStore, S3Media};
-use mumble_core::weather::Weather;
 use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
-use serde::{Deserialize, Serialize};
 
 /// How long the image URLs in a response work.
 pub const MEDIA_URL_LIFETIME: Duration = Duration::from_secs(60 * 60);
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-pub const MAX_PAGE_SIZE: u32 = 100;
+pub use api::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 pub struct Deps {
     pub images: Arc<dyn ImageStore>,
@@ -48,46 +45,6 @@ impl Deps {
             )),
         })
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImageList {
-    items: Vec<ImageView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_cursor: Option<String>,
-}
-
-/// An image as the site shows it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImageView {
-    image_id: String,
-    image_url: String,
-    /// Absent until the thumbnail has been made (a few seconds after the image).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thumbnail_url: Option<String>,
-    transcript: String,
-    prompt: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    weather: Option<Weather>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<Coordinates>,
-    created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    width: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    height: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dominant_color: Option<String>,
-    offline: bool,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
@@ -127,14 +84,9 @@ fn is_image_id(id: &str) -> bool {
 }
 
 async fn list(deps: &Deps, caller: &Caller, req: &Request) -> Result<Response<Body>, ApiError> {
-    let query: ListQuery = request::query(req)?;
+    // The page size's range is checked with the query (`api::ImageListQuery`).
+    let query: ImageListQuery = request::query(req)?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be from 1 to {MAX_PAGE_SIZE}"),
-        ));
-    }
     let cursor = query.cursor.filter(|c| !c.is_empty());
     let page = deps
         .images
@@ -144,7 +96,7 @@ async fn list(deps: &Deps, caller: &Caller, req: &Request) -> Result<Response<Bo
     for record in page.images {
         images.push(view(deps, record).await?);
     }
-    Ok(response::ok(&ImageList {
+    Ok(response::ok(&ImagePage {
         items: images,
         next_cursor: page.next_cursor,
     }))
@@ -178,7 +130,7 @@ async fn owned(deps: &Deps, caller: &Caller, id: &str) -> Result<ImageRecord, Ap
         .ok_or_else(|| ApiError::NotFound(format!("there is no image {id}")))
 }
 
-async fn view(deps: &Deps, record: ImageRecord) -> Result<ImageView, ApiError> {
+async fn view(deps: &Deps, record: ImageRecord) -> Result<Image, ApiError> {
     let image_url = deps
         .media
         .presign_get(&record.image_key, MEDIA_URL_LIFETIME)
@@ -187,7 +139,7 @@ async fn view(deps: &Deps, record: ImageRecord) -> Result<ImageView, ApiError> {
         Some(key) => Some(deps.media.presign_get(key, MEDIA_URL_LIFETIME).await?),
         None => None,
     };
-    Ok(ImageView {
+    Ok(Image {
         image_id: record.image_id,
         image_url,
         thumbnail_url,

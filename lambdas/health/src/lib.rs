@@ -5,8 +5,8 @@
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
+use mumble_contract::api::{Health, HealthStatus};
 use mumble_core::{ApiError, ConfigError, Env, respond, response};
-use serde::Serialize;
 
 pub struct Deps {
     pub stage: String,
@@ -20,15 +20,6 @@ impl Deps {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Health<'a> {
-    status: &'static str,
-    service: &'static str,
-    version: &'static str,
-    stage: &'a str,
-    timestamp: String,
-}
-
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(health(deps, &req))
 }
@@ -38,10 +29,10 @@ fn health(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
         return Err(ApiError::no_route(req));
     }
     Ok(response::ok(&Health {
-        status: "ok",
-        service: "mumble",
-        version: env!("CARGO_PKG_VERSION"),
-        stage: &deps.stage,
+        status: HealthStatus::Ok,
+        service: "mumble".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        stage: deps.stage.clone(),
         timestamp: mumble_core::time::now(),
     }))
 }

@@ -7,10 +7,8 @@ use aws_config::SdkConfig;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mumble_core::config::vars;
-use mumble_core::jobs::{DynamoJobs, Job, JobStatus, JobStore};
-use mumble_core::weather::Weather;
+use mumble_core::jobs::{DynamoJobs, Job, JobStore};
 use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
-use serde::Serialize;
 
 pub struct Deps {
     pub jobs: Arc<dyn JobStore>,
@@ -27,40 +25,21 @@ impl Deps {
     }
 }
 
-/// What the owner sees of a job.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobView {
-    pub job_id: String,
-    pub status: JobStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weather: Option<Weather>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
-    /// Why the job failed, in words for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
+/// What the owner sees of a job: the API's type.
+pub use mumble_contract::api::Job as JobView;
 
-impl From<Job> for JobView {
-    fn from(job: Job) -> Self {
-        Self {
-            job_id: job.job_id,
-            status: job.status,
-            image_id: job.image_id,
-            transcript: job.transcript,
-            weather: job.weather,
-            prompt: job.prompt,
-            error: job.error,
-            created_at: job.created_at,
-            updated_at: job.updated_at,
-        }
+/// The stored job as the API shows it.
+pub fn view(job: Job) -> JobView {
+    JobView {
+        job_id: job.job_id,
+        status: job.status,
+        image_id: job.image_id,
+        transcript: job.transcript,
+        weather: job.weather,
+        prompt: job.prompt,
+        error: job.error,
+        created_at: job.created_at,
+        updated_at: job.updated_at,
     }
 }
 
@@ -83,5 +62,5 @@ async fn job(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
         .get_owned(&caller.user_id, &job_id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(response::ok(&JobView::from(job)))
+    Ok(response::ok(&view(job)))
 }

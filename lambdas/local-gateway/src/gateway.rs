@@ -9,6 +9,7 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::{any, get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::conformance::Conformance;
 use crate::ports::{HttpFunctions, TokenVerifier};
 use crate::routes::RouteTable;
 use crate::site::SiteConfig;
@@ -16,7 +17,7 @@ use crate::websocket::{Connections, WebSocketApi};
 use crate::{http_api, management, site, websocket};
 
 /// API Gateway's payload limit for HTTP APIs.
-pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_PAYLOAD_BYTES: usize = mumble_contract::api::gateway::MAX_PAYLOAD_BYTES;
 
 /// Everything a request may need.
 pub struct Gateway {
@@ -28,6 +29,8 @@ pub struct Gateway {
     pub site_config: SiteConfig,
     /// `127.0.0.1:{port}`, for request contexts when a client sends no `Host`.
     pub domain_name: String,
+    /// In tests: the check of every API request and response against the OpenAPI document.
+    pub conformance: Option<Arc<Conformance>>,
 }
 
 /// The CORS rules of the HTTP API (API Gateway answers preflights itself, before any function).

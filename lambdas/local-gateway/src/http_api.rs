@@ -4,21 +4,31 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use mumble_contract::api::gateway as answers;
 use serde_json::json;
 
 use crate::events::{HttpCall, http_request};
 use crate::gateway::Gateway;
 
+/// API Gateway's own answer `(status, text)` of `mumble_contract::api::gateway`.
+pub fn answer((status, text): (u16, &str)) -> Response {
+    message(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        text,
+    )
+}
+
 /// API Gateway's answer when no route matches.
 pub fn not_found() -> Response {
-    message(StatusCode::NOT_FOUND, "Not Found")
+    answer(answers::NOT_FOUND)
 }
 
 /// API Gateway's answer when the JWT authorizer rejects a request.
 pub fn unauthorized() -> Response {
-    let mut response = message(StatusCode::UNAUTHORIZED, "Unauthorized");
+    let mut response = answer(answers::UNAUTHORIZED);
     // What API Gateway's JWT authorizer sends along with its 401.
     response.headers_mut().insert(
         axum::http::header::WWW_AUTHENTICATE,
@@ -54,32 +64,48 @@ pub async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let path = uri.path();
     let Some(matched) = gateway.routes.find(&method, path) else {
         return not_found();
     };
+    let route_key = matched.route.key();
+    let answered = |response: Response| checked(&gateway, &route_key, response);
+    // Over the payload limit (or unreadable): API Gateway answers before any authorizer.
+    let Ok(body) = body else {
+        return answered(answer(answers::PAYLOAD_TOO_LARGE)).await;
+    };
     let Some(function) = gateway.http_functions.get(&matched.route.function).cloned() else {
         tracing::error!(function = %matched.route.function, "no function is loaded for this route");
-        return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+        return answered(answer(answers::INTERNAL_SERVER_ERROR)).await;
     };
     let claims = if matched.route.auth {
         let Some(token) = bearer_token(&headers) else {
-            return unauthorized();
+            return answered(unauthorized()).await;
         };
         match gateway.verifier.verify(token).await {
             Ok(claims) => Some(claims),
             Err(reason) => {
-                tracing::info!(route = %matched.route.key(), %reason, "token rejected");
-                return unauthorized();
+                tracing::info!(route = %route_key, %reason, "token rejected");
+                return answered(unauthorized()).await;
             }
         }
     } else {
         None
     };
+    if let Some(conformance) = &gateway.conformance {
+        let query: Vec<(String, String)> = form_urlencoded_pairs(uri.query().unwrap_or_default());
+        conformance.record(
+            &route_key,
+            &conformance
+                .check_request(&route_key, &query, &headers, &body)
+                .into_iter()
+                .map(|problem| format!("request {problem}"))
+                .collect::<Vec<_>>(),
+        );
+    }
     let request_id = uuid::Uuid::new_v4().to_string();
-    let route_key = matched.route.key();
     let domain_name = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -107,11 +133,45 @@ pub async fn handle(
         }
     };
     let response = function(request).await;
-    let mut response = into_axum(response);
+    let mut response = answered(into_axum(response)).await;
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("apigw-requestid", id);
     }
     response
+}
+
+/// `response` as it is when the gateway checks nothing or it matches the OpenAPI document; else
+/// a 500 naming the violation (which is recorded).
+async fn checked(gateway: &Gateway, route_key: &str, response: Response) -> Response {
+    let Some(conformance) = &gateway.conformance else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => return message(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let problems: Vec<String> = conformance
+        .check_response(route_key, parts.status.as_u16(), &bytes)
+        .into_iter()
+        .map(|problem| format!("response {problem}"))
+        .collect();
+    if problems.is_empty() {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    conformance.record(route_key, &problems);
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!(
+            "the response does not match the OpenAPI document: {}",
+            problems.join("; ")
+        ),
+    )
+}
+
+/// A query string's decoded pairs, as API Gateway hands them to a function.
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(query).unwrap_or_default()
 }
 
 /// A function's response as the HTTP response API Gateway sends.

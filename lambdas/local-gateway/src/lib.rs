@@ -1,6 +1,7 @@
 //! The local gateway of `cargo xtask dev`: API Gateway, the WebSocket API and the AWS event
 //! wiring, stood in for on 127.0.0.1 so every function runs in-process against the emulator.
 
+pub mod conformance;
 pub mod events;
 pub mod functions;
 pub mod gateway;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use mumble_core::jwt::JwtVerifier;
 
+use crate::conformance::Conformance;
 use crate::gateway::{Cors, Gateway, router};
 use crate::routes::{RouteTable, declared_websocket_routes};
 use crate::settings::Settings;
@@ -62,6 +63,16 @@ pub async fn run(settings: Settings) -> Result<()> {
             "function `{missing}` is routed in stacks::routes but the gateway does not load it"
         );
     }
+    let conformance = match &settings.check_openapi {
+        Some(record) => {
+            eprintln!(
+                "checking every API request and response against the OpenAPI document; violations go to {}",
+                record.display()
+            );
+            Some(Arc::new(Conformance::mumble(Some(record.clone()))?))
+        }
+        None => None,
+    };
     let gateway = Arc::new(Gateway {
         routes,
         http_functions: loaded.http,
@@ -80,6 +91,7 @@ pub async fn run(settings: Settings) -> Result<()> {
             &settings.providers,
         ),
         domain_name: format!("127.0.0.1:{}", settings.port),
+        conformance,
     });
     let cors = Cors {
         allow_origins: settings

@@ -39,6 +39,10 @@ pub struct Settings {
     /// Providers the functions use (`openai` or `offline`)
     #[arg(long, env = "MUMBLE_PROVIDERS", default_value = "openai")]
     pub providers: String,
+    /// Check every API request and response against the OpenAPI document (tests set it): a
+    /// violation is logged, answered as a 500 if in a response, and appended to this file
+    #[arg(long, env = "MUMBLE_CHECK_OPENAPI")]
+    pub check_openapi: Option<PathBuf>,
     /// Stop when the process with this id (the `cargo xtask dev` that started us) is gone
     #[arg(long, env = "MUMBLE_GATEWAY_PARENT")]
     pub parent: Option<u32>,

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
+use mumble_contract::api::{Profile, ProfileUpdate};
 use mumble_core::config::vars;
 use mumble_core::store::{DynamoUsers, StoreError, UserProfile, UserStore};
 use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
-use serde::Deserialize;
 
-pub const MAX_DISPLAY_NAME_CHARS: usize = 50;
+pub use mumble_contract::api::DISPLAY_NAME_MAX_CHARS as MAX_DISPLAY_NAME_CHARS;
 /// The language a new profile starts with (Mumble's first users speak Mandarin).
 pub const DEFAULT_LANGUAGE: &str = "zh-CN";
 /// The display name when the token carries neither a name nor an email.
@@ -35,15 +35,6 @@ impl Deps {
     }
 }
 
-/// The fields `PUT /api/v1/me` may change; absent fields stay as they are.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ProfileUpdate {
-    display_name: Option<String>,
-    preferred_language: Option<String>,
-    location_consent: Option<bool>,
-}
-
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(route(deps, &req).await)
 }
@@ -51,7 +42,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
 async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = Caller::from_request(req)?;
     match *req.method() {
-        Method::GET => Ok(response::ok(&profile_of(deps, &caller).await?)),
+        Method::GET => Ok(response::ok(&view(profile_of(deps, &caller).await?))),
         Method::PUT => update(deps, &caller, req).await,
         _ => Err(ApiError::no_route(req)),
     }
@@ -103,16 +94,8 @@ fn new_profile(caller: &Caller) -> UserProfile {
 }
 
 async fn update(deps: &Deps, caller: &Caller, req: &Request) -> Result<Response<Body>, ApiError> {
+    // Lengths and "at least one field" are checked with the body (`api::ProfileUpdate`).
     let changes: ProfileUpdate = request::json_body(req)?;
-    if changes.display_name.is_none()
-        && changes.preferred_language.is_none()
-        && changes.location_consent.is_none()
-    {
-        return Err(ApiError::invalid(
-            "body",
-            "send at least one of displayName, preferredLanguage, locationConsent",
-        ));
-    }
     let display_name = changes
         .display_name
         .as_deref()
@@ -138,7 +121,20 @@ async fn update(deps: &Deps, caller: &Caller, req: &Request) -> Result<Response<
     }
     profile.updated_at = mumble_core::time::now();
     deps.users.save(&profile).await?;
-    Ok(response::ok(&profile))
+    Ok(response::ok(&view(profile)))
+}
+
+/// The stored profile as the API shows it.
+fn view(profile: UserProfile) -> Profile {
+    Profile {
+        user_id: profile.user_id,
+        email: profile.email,
+        display_name: profile.display_name,
+        preferred_language: profile.preferred_language,
+        location_consent: profile.location_consent,
+        created_at: profile.created_at,
+        updated_at: profile.updated_at,
+    }
 }
 
 /// Trimmed, 1 to [`MAX_DISPLAY_NAME_CHARS`] characters, no control characters.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use lambda_http::http::{Method, header};
 use lambda_http::{Body, Request, Response};
+use mumble_contract::api::{CurrentWeather, WeatherQuery};
 use mumble_core::config::{defaults, vars};
 use mumble_core::http::{Timeouts, client};
 use mumble_core::secrets::{self, SsmSecrets};
@@ -16,7 +17,6 @@ use mumble_core::weather::{
     CachedWeather, OpenWeather, WeatherProvider, language_from_accept_language,
 };
 use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
-use serde::{Deserialize, Serialize};
 
 pub struct Deps {
     pub weather: Arc<dyn WeatherProvider>,
@@ -41,20 +41,6 @@ impl Deps {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct WeatherQuery {
-    lat: f64,
-    lon: f64,
-}
-
-#[derive(Debug, Serialize)]
-struct WeatherResponse {
-    description: String,
-    temperature: f64,
-    location: String,
-    timestamp: String,
-}
-
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(weather(deps, &req).await)
 }
@@ -64,29 +50,16 @@ async fn weather(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError>
         return Err(ApiError::no_route(req));
     }
     Caller::from_request(req)?;
+    // The ranges are checked with the query (`api::WeatherQuery`).
     let query: WeatherQuery = request::query(req)?;
-    check_range("lat", query.lat, 90.0)?;
-    check_range("lon", query.lon, 180.0)?;
     let lang =
         language_from_accept_language(request::header(req, header::ACCEPT_LANGUAGE.as_str()));
 
     let current = deps.weather.current(query.lat, query.lon, &lang).await?;
-    Ok(response::ok(&WeatherResponse {
+    Ok(response::ok(&CurrentWeather {
         description: current.description,
         temperature: current.temperature,
         location: current.location,
         timestamp: mumble_core::time::now(),
     }))
-}
-
-/// `value` must be a finite number in `-limit..=limit` (`NaN` and `inf` parse as floats too).
-fn check_range(field: &str, value: f64, limit: f64) -> Result<(), ApiError> {
-    if value.is_finite() && (-limit..=limit).contains(&value) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            field,
-            format!("must be a number from -{limit} to {limit}"),
-        ))
-    }
 }

@@ -23,6 +23,7 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::http::header::{CONTENT_TYPE, HeaderValue};
 use chrono::{DateTime, Utc};
+use mumble_contract::api::{Invalid, Validate};
 use mumble_core::config::{defaults, vars};
 use mumble_core::connections::{Connection, ConnectionStore, DynamoConnections};
 use mumble_core::generation::{GenerateRequest, JobStarter, LambdaInvoker, WorkerInvoker};
@@ -256,6 +257,13 @@ struct GenerateMessage {
     #[serde(flatten)]
     request: GenerateRequest,
     idempotency_key: Option<String>,
+}
+
+impl Validate for GenerateMessage {
+    fn validate(&self) -> Result<(), Invalid> {
+        // The key's own rules are the HTTP header's, checked when the job starts.
+        self.request.validate()
+    }
 }
 
 async fn generate_image(

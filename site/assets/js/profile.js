@@ -1,8 +1,10 @@
-// The profile view: display name and language (GET/PUT /api/v1/me).
+// The profile view: display name and language (GET/PUT /api/v1/me). Field names and limits are
+// the API's (`mumble_contract::api::Profile` and `ProfileUpdate`; see `cargo xtask openapi`).
 
 import { lang, setLanguage, LANGUAGES } from './i18n.js';
 import { byId, setText, clearText, reportError } from './ui.js';
 
+// `DISPLAY_NAME_MAX_CHARS` in mumble_contract::api, in characters (a stacks test keeps them equal).
 const MAX_DISPLAY_NAME = 50;
 
 /** "zh-CN", "zh_cn", "zh" → "zh"; anything English → "en"; unknown → null. */
@@ -36,7 +38,7 @@ export function createProfileView({ api, auth, onProfile }) {
   function fill() {
     el.email.value = profile?.email || auth.email;
     el.displayName.value = profile?.displayName ?? '';
-    el.language.value = normaliseLanguage(profile?.language) ?? lang();
+    el.language.value = normaliseLanguage(profile?.preferredLanguage) ?? lang();
   }
 
   /** Loads the profile once per session (the API creates it on first read). */
@@ -64,18 +66,22 @@ export function createProfileView({ api, auth, onProfile }) {
     clearText(el.error);
     clearText(el.status);
     const displayName = el.displayName.value.trim();
-    if (displayName.length > MAX_DISPLAY_NAME) {
+    // The API counts characters (code points), not UTF-16 units.
+    if ([...displayName].length > MAX_DISPLAY_NAME) {
       setText(el.error, 'profile.tooLong', { max: MAX_DISPLAY_NAME });
       el.displayName.focus();
       return;
     }
     const language = LANGUAGES.includes(el.language.value) ? el.language.value : lang();
+    // A blank name keeps the current one (the API refuses a blank name).
+    const changes = { preferredLanguage: language };
+    if (displayName) changes.displayName = displayName;
     el.save.disabled = true;
     try {
-      const saved = await api.saveMe({ displayName, language });
-      profile = { ...(profile ?? {}), displayName, language, ...(saved ?? {}) };
+      const saved = await api.saveMe(changes);
+      profile = { ...(profile ?? {}), ...changes, ...(saved ?? {}) };
       onProfile(profile);
-      setLanguage(normaliseLanguage(profile.language) ?? language);
+      setLanguage(normaliseLanguage(profile.preferredLanguage) ?? language);
       fill();
       setText(el.status, 'profile.saved');
     } catch (error) {
@@ -89,7 +95,7 @@ export function createProfileView({ api, auth, onProfile }) {
     load,
     /** The language for transcription and weather: the profile's, else the page's. */
     language() {
-      return normaliseLanguage(profile?.language) ?? lang();
+      return normaliseLanguage(profile?.preferredLanguage) ?? lang();
     },
     async show() {
       clearText(el.status);

@@ -74,11 +74,118 @@ fn every_schema_reference_resolves_and_errors_have_code_and_message() {
     }
     let error = &doc["components"]["schemas"]["Error"];
     assert_eq!(
-        error["properties"]["error"]["required"],
+        error["properties"]["error"]["$ref"],
+        "#/components/schemas/ErrorDetail"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["ErrorDetail"]["required"],
         json!(["code", "message"])
     );
     let generate = &doc["components"]["schemas"]["GenerateRequest"];
     assert_eq!(generate["required"], json!(["audioKey"]));
+}
+
+/// The limits the functions enforce (`mumble_contract::api`) are the document's, field by field.
+#[test]
+fn the_documents_limits_are_the_contracts() {
+    use mumble_contract::api;
+    let doc = stacks::openapi::document();
+    let schemas = &doc["components"]["schemas"];
+    let update = &schemas["ProfileUpdate"];
+    assert_eq!(
+        update["properties"]["displayName"]["maxLength"],
+        api::DISPLAY_NAME_MAX_CHARS
+    );
+    assert_eq!(update["additionalProperties"], false);
+    assert!(update["properties"]["language"].is_null());
+    assert_eq!(
+        schemas["Profile"]["properties"]["preferredLanguage"]["maxLength"],
+        api::LANGUAGE_TAG_MAX_CHARS
+    );
+    let generate = &schemas["GenerateRequest"]["properties"];
+    assert_eq!(generate["style"]["maxLength"], api::STYLE_MAX_CHARS);
+    assert_eq!(
+        generate["transcript"]["maxLength"],
+        api::TRANSCRIPT_MAX_CHARS
+    );
+    assert_eq!(generate["latitude"]["maximum"], api::MAX_LATITUDE);
+    let upload = &schemas["UploadUrlRequest"]["properties"]["contentLength"];
+    assert_eq!(upload["type"], "integer");
+    assert_eq!(upload["minimum"], api::MIN_CONTENT_LENGTH);
+
+    let list = &doc["paths"]["/api/v1/images"]["get"]["parameters"];
+    let limit = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .expect("a limit parameter");
+    assert_eq!(limit["in"], "query");
+    assert_eq!(limit["required"], false);
+    assert_eq!(limit["schema"]["type"], "integer");
+    assert_eq!(limit["schema"]["minimum"], api::MIN_PAGE_SIZE);
+    assert_eq!(limit["schema"]["maximum"], api::MAX_PAGE_SIZE);
+}
+
+#[test]
+fn api_gateways_own_answers_are_declared() {
+    let doc = stacks::openapi::document();
+    for route in ROUTES {
+        let responses =
+            &doc["paths"][route.path][route.method.as_str().to_lowercase()]["responses"];
+        let message =
+            |status: &str| responses[status]["content"]["application/json"]["schema"].to_string();
+        if route.auth {
+            assert!(
+                message("401").contains(r#""const":"Unauthorized""#),
+                "{}",
+                route.key()
+            );
+        } else {
+            assert!(responses["401"].is_null(), "{}", route.key());
+        }
+        assert!(
+            message("429").contains(r#""const":"Too Many Requests""#),
+            "{}",
+            route.key()
+        );
+        assert!(
+            message("500").contains(r#""const":"Internal Server Error""#),
+            "{}",
+            route.key()
+        );
+        assert!(
+            message("503").contains(r#""const":"Service Unavailable""#),
+            "{}",
+            route.key()
+        );
+        if route.request.is_some() {
+            assert!(
+                message("413").contains(r#""const":"Request Entity Too Large""#),
+                "{}",
+                route.key()
+            );
+        }
+    }
+}
+
+/// The site's copy of a limit, for its own message before sending, is the contract's.
+#[test]
+fn the_sites_display_name_limit_is_the_contracts() {
+    let site = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site");
+    let limit = mumble_contract::api::DISPLAY_NAME_MAX_CHARS;
+    let script = std::fs::read_to_string(site.join("assets/js/profile.js")).expect("profile.js");
+    assert!(
+        script.contains(&format!("const MAX_DISPLAY_NAME = {limit};")),
+        "site/assets/js/profile.js must say MAX_DISPLAY_NAME = {limit}"
+    );
+    let page = std::fs::read_to_string(site.join("index.html")).expect("index.html");
+    assert!(
+        page.contains(&format!(
+            r#"name="displayName" type="text" maxlength="{limit}""#
+        )),
+        "site/index.html's display name field must have maxlength=\"{limit}\""
+    );
 }
 
 #[test]

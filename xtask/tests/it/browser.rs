@@ -74,6 +74,7 @@ async fn a_user_records_a_mumble_sees_the_picture_and_deletes_it_and_others_neve
     }
     browser.close().await.expect("end the browser session");
     eprintln!("screenshots in {}", artifacts.display());
+    assert_api_kept_its_contract(&artifacts);
 }
 
 async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
@@ -86,6 +87,7 @@ async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
         .await?;
     browser.screenshot("signed-out").await?;
     sign_up(browser, &first).await?;
+    save_and_reload_profile(browser).await?;
 
     let image_id = record_and_generate(browser).await?;
     sign_out(browser).await?;
@@ -394,6 +396,8 @@ async fn start_dev(artifacts: &Path, scratch: &Path) -> Result<Dev> {
     for name in ["AWS_ENDPOINT_URL", "OPENAI_API_KEY", "OPENWEATHER_API_KEY"] {
         command.env_remove(name);
     }
+    // Every API request and response is checked against the OpenAPI document.
+    command.env("MUMBLE_CHECK_OPENAPI", openapi_violations(artifacts));
     let mut group = Group::spawn("cargo xtask dev", command, &artifacts.join("dev.log"))?;
     let url = format!("http://127.0.0.1:{port}");
     processes::wait_for_http(&mut group, &format!("{url}/api/v1/health"), DEV_READY)
@@ -418,4 +422,84 @@ fn artifacts_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"))
         .join("browser-test")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The profile and the API's contract: the site saves with the API's field names and reads them
+// back, and no request or response of the whole scenario strays from the OpenAPI document.
+
+/// The profile as the user changes it: a new display name and the other language, saved, then
+/// read back from the API after a reload; the language is set back afterwards.
+async fn save_and_reload_profile(browser: &mut Browser) -> Result<()> {
+    const NAME: &str = "小明 the tester";
+    browser.click("nav-profile").await?;
+    browser
+        .wait_for(
+            "the loaded profile",
+            UI,
+            "shown('view-profile') && q('profile-display-name').value !== ''",
+        )
+        .await?;
+    let before = browser.eval("q('profile-language').value").await?;
+    let before = before.as_str().unwrap_or("zh").to_owned();
+    let other = if before == "en" { "zh" } else { "en" };
+
+    browser.type_into("profile-display-name", NAME).await?;
+    save_profile(browser, other).await?;
+
+    browser.reload().await?;
+    browser.click("nav-profile").await?;
+    browser
+        .wait_for(
+            "the saved profile after a reload",
+            UI,
+            &format!(
+                "shown('view-profile') && q('profile-display-name').value === {} \
+                 && q('profile-language').value === '{other}' && text('user-name') === {}",
+                serde_json::to_string(NAME)?,
+                serde_json::to_string(NAME)?
+            ),
+        )
+        .await?;
+    browser.screenshot("profile-saved").await?;
+    save_profile(browser, &before).await
+}
+
+/// Chooses `language` in the profile form and saves; fails with the page's error if any.
+async fn save_profile(browser: &mut Browser, language: &str) -> Result<()> {
+    browser
+        .eval(&format!(
+            "(() => {{ const s = q('profile-language'); s.value = '{language}'; \
+             s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()"
+        ))
+        .await?;
+    browser
+        .eval("(q('profile-status').textContent = '', true)")
+        .await?;
+    browser.click("profile-save").await?;
+    browser
+        .wait_for(
+            "the profile saved or refused",
+            UI,
+            "text('profile-status') !== '' || text('profile-error') !== ''",
+        )
+        .await?;
+    let error = browser.text("profile-error").await?;
+    ensure!(error.is_empty(), "saving the profile failed: {error}");
+    Ok(())
+}
+
+/// Where the local gateway writes each request or response that does not match the document.
+fn openapi_violations(artifacts: &Path) -> PathBuf {
+    artifacts.join("openapi-violations.txt")
+}
+
+fn assert_api_kept_its_contract(artifacts: &Path) {
+    let path = openapi_violations(artifacts);
+    let violations = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        violations.trim().is_empty(),
+        "the site or a function strayed from the OpenAPI document ({}):\n{violations}",
+        path.display()
+    );
 }

@@ -52,11 +52,8 @@ pub struct ImageRecord {
     pub offline: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Coordinates {
-    pub latitude: f64,
-    pub longitude: f64,
-}
+/// Where a recording was made: the API's type.
+pub use mumble_contract::api::Coordinates;
 
 /// One page of a user's images, newest first.
 #[derive(Debug, Clone, PartialEq)]

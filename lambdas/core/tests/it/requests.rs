@@ -1,5 +1,6 @@
 //! Typed request parsing: the errors name the field and are always 4xx.
 
+use mumble_contract::api::{Invalid, Validate};
 use mumble_core::request::{json_body, query};
 use mumble_core::test_support::request_with;
 use serde::Deserialize;
@@ -23,6 +24,19 @@ struct Nested {
 struct Query {
     lat: f64,
     limit: Option<u32>,
+}
+
+// Shapes only: the limits of the API's own types are tested in mumble-contract.
+impl Validate for Body {
+    fn validate(&self) -> Result<(), Invalid> {
+        Ok(())
+    }
+}
+
+impl Validate for Query {
+    fn validate(&self) -> Result<(), Invalid> {
+        Ok(())
+    }
 }
 
 fn with_body(body: &str) -> lambda_http::Request {
@@ -75,6 +89,56 @@ fn body_errors_name_the_json_path() {
         let err = json_body::<Body>(&with_body(body)).unwrap_err();
         assert_eq!(err.status(), status, "{body}: {err}");
         assert_eq!(err.field(), Some(field), "{body}: {err}");
+    }
+}
+
+#[test]
+fn serde_errors_are_told_in_the_apis_words() {
+    for (body, field, message) in [
+        (
+            r#"{"name":"a","colour":"red"}"#,
+            "colour",
+            "is not a field of this request; send only name, nested",
+        ),
+        (r#"{"nested":{"count":1}}"#, "name", "is required"),
+        (r#"{"name":1}"#, "name", "must be text, not a number"),
+        (
+            r#"{"name":"a","nested":{"count":"3"}}"#,
+            "nested.count",
+            "must be a whole number, not text",
+        ),
+        (
+            r#"{"name":"a","nested":{"count":300}}"#,
+            "nested.count",
+            "300 is out of range: must be a whole number",
+        ),
+        (
+            r#"{"name":"a""#,
+            "body",
+            "is not valid JSON: EOF while parsing an object",
+        ),
+    ] {
+        let err = json_body::<Strict>(&with_body(body)).unwrap_err();
+        assert_eq!(err.field(), Some(field), "{body}: {err}");
+        assert_eq!(
+            err.public_message(),
+            format!("{field}: {message}"),
+            "{body}"
+        );
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Strict {
+    name: String,
+    nested: Option<Nested>,
+}
+
+impl Validate for Strict {
+    fn validate(&self) -> Result<(), Invalid> {
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, Response};
+use local_gateway::conformance::Conformance;
 use local_gateway::gateway::{Cors, Gateway, router};
 use local_gateway::ports::{BoxFuture, EventFunction, HttpFunction, HttpFunctions, TokenVerifier};
 use local_gateway::routes::{RouteTable, declared_websocket_routes};
@@ -131,10 +132,19 @@ impl Running {
 
 /// Starts a gateway serving `site_dir`.
 pub async fn start(site_dir: &Path) -> Running {
+    start_with(site_dir, HttpFunctions::new(), None).await
+}
+
+/// Starts a gateway serving `site_dir` whose functions are `functions` (the echo for the others),
+/// checking traffic with `conformance` if given.
+pub async fn start_with(
+    site_dir: &Path,
+    mut functions: HttpFunctions,
+    conformance: Option<Arc<Conformance>>,
+) -> Running {
     let events = Events::default();
-    let mut functions = HttpFunctions::new();
     for name in RouteTable::declared().functions() {
-        functions.insert(name.to_owned(), echo());
+        functions.entry(name.to_owned()).or_insert_with(echo);
     }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -158,6 +168,7 @@ pub async fn start(site_dir: &Path) -> Running {
             "offline",
         ),
         domain_name: format!("127.0.0.1:{port}"),
+        conformance,
     });
     let cors = Cors {
         allow_origins: vec!["http://127.0.0.1:3000".into()],

@@ -138,6 +138,46 @@ async fn bad_updates_are_400_naming_the_field_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_field_by_another_name_is_refused_in_words_that_name_the_right_one() {
+    let (deps, _) = deps().await;
+    let body = r#"{"displayName":"小明","language":"en"}"#;
+    let (status, json) = json_response(&handle(&deps, put(body)).await);
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(json["error"]["field"], "language", "{json}");
+    assert_eq!(
+        json["error"]["message"],
+        "language: is not a field of this request; send only displayName, preferredLanguage, locationConsent"
+    );
+}
+
+#[tokio::test]
+async fn a_display_name_of_the_published_length_is_saved_and_one_more_is_refused() {
+    let (deps, users) = deps().await;
+    let limit = profile::MAX_DISPLAY_NAME_CHARS;
+    let longest = "明".repeat(limit);
+    let body = json!({"displayName": longest, "preferredLanguage": "en"}).to_string();
+    let (status, json) = json_response(&handle(&deps, put(&body)).await);
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["displayName"], longest.as_str());
+    assert_eq!(json["preferredLanguage"], "en");
+    assert_eq!(
+        users.get(ALICE).await.unwrap().unwrap().display_name,
+        longest
+    );
+
+    let body = json!({"displayName": "明".repeat(limit + 1)}).to_string();
+    let (status, json) = json_response(&handle(&deps, put(&body)).await);
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(
+        json["error"]["message"],
+        format!(
+            "displayName: must be at most {limit} characters (it is {})",
+            limit + 1
+        )
+    );
+}
+
+#[tokio::test]
 async fn a_missing_or_huge_body_is_rejected() {
     let (deps, _) = deps().await;
     let no_body = request_with(PUT_ME, |e| {
