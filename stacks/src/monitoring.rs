@@ -167,8 +167,7 @@ pub fn dashboard_body(stage: &str, http_api: &str, dead_letters: &str) -> Expr {
     for (row, f) in (0u32..).zip(FUNCTIONS) {
         let name = f.physical_name(stage);
         let y = 16 + row * 6;
-        let lambda =
-            |metric: &str, stat: &str| json!(["AWS/Lambda", metric, "FunctionName", name, {"stat": stat}]);
+        let lambda = |metric: &str, stat: &str| json!(["AWS/Lambda", metric, "FunctionName", name, {"stat": stat}]);
         widgets.push(metric(
             &format!("{}: invocations, errors, throttles", f.name),
             vec![

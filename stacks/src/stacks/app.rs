@@ -10,11 +10,11 @@ use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{Expr, Parameter, ParameterSource, Resource, Template};
 use crate::environment::Value;
 use crate::functions::{FUNCTIONS, FunctionSpec, Table, function};
+use crate::monitoring::{self, FUNCTION_ALARMS};
 use crate::resources::apigw::{
     AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteResponse,
     RouteSettings, Stage as ApiStage,
 };
-use crate::monitoring::{self, FUNCTION_ALARMS};
 use crate::resources::cloudwatch::{Alarm, Dashboard, Dimension};
 use crate::resources::cognito::{
     AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, RecoveryOption, SchemaAttribute,

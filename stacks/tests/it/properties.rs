@@ -370,7 +370,10 @@ fn the_dashboard_shows_every_function_alarm_and_log_group_of_the_stage() {
         let dashboards = resources_of(&app, "AWS::CloudWatch::Dashboard");
         assert_eq!(dashboards.len(), 1, "one dashboard per stage");
         let properties = &dashboards[0].1["Properties"];
-        assert_eq!(properties["DashboardName"], format!("mumble-{}", stage.name));
+        assert_eq!(
+            properties["DashboardName"],
+            format!("mumble-{}", stage.name)
+        );
         let body = properties["DashboardBody"]["Fn::Sub"]
             .as_str()
             .expect("the body is a Fn::Sub string");
@@ -417,9 +420,9 @@ fn the_dashboard_shows_every_function_alarm_and_log_group_of_the_stage() {
         }
         for metric in ["Count", "4xx", "5xx", "Latency"] {
             assert!(
-                metrics.iter().any(|m| m[0] == "AWS/ApiGateway"
-                    && m[1] == metric
-                    && m[3] == "${HttpApi}"),
+                metrics
+                    .iter()
+                    .any(|m| m[0] == "AWS/ApiGateway" && m[1] == metric && m[3] == "${HttpApi}"),
                 "the HTTP API's {metric}"
             );
         }
