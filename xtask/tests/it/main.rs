@@ -3,4 +3,5 @@
 mod browser;
 mod deploy;
 mod deploy_role;
+mod observe;
 mod smoke;
