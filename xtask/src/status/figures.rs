@@ -267,7 +267,13 @@ pub async fn metrics(
     let start = until - chrono::TimeDelta::seconds(bucket * BUCKETS);
     let over_time = fetch(&client, &series, bucket, (start, until)).await?;
 
-    let sum = |id: &str| total.get(id).map(|v| v.iter().map(|(_, x)| x).sum::<f64>());
+    // No data points is "no data", not zero (and an empty f64 sum is -0).
+    let sum = |id: &str| {
+        total
+            .get(id)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.iter().map(|(_, x)| x).sum::<f64>())
+    };
     // One period covers the window; if the service split it, the worst period stands.
     let worst = |id: &str| {
         total
