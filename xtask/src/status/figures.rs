@@ -11,6 +11,8 @@ use serde::Serialize;
 use stacks::monitoring::{self, LATENCY_TARGET_MS};
 use stacks::{FUNCTIONS, FunctionSpec};
 
+use stacks::Output;
+
 use crate::outputs::StageOutputs;
 use crate::{aws, logs};
 
@@ -197,7 +199,7 @@ fn aws_smithy_time(time: DateTime<Utc>) -> aws_sdk_cloudwatch::primitives::DateT
 
 /// The HTTP API's id: the first label of the `HttpApiUrl` output's host.
 fn api_id(outputs: &StageOutputs) -> Option<String> {
-    let url = outputs.get("HttpApiUrl")?;
+    let url = outputs.get(Output::HttpApiUrl)?;
     let host = url.split("://").nth(1)?.split(['/', ':']).next()?;
     Some(host.split('.').next()?.to_owned())
 }
@@ -384,8 +386,7 @@ pub async fn jobs(
     outputs: &StageOutputs,
     since: DateTime<Utc>,
 ) -> Result<Option<Jobs>> {
-    let output = format!("{}Name", stacks::functions::Table::Jobs.output_prefix());
-    let Some(table) = outputs.get(&output) else {
+    let Some(table) = outputs.get(Output::JobsTableName) else {
         return Ok(None);
     };
     let client = aws_sdk_dynamodb::Client::new(config);
