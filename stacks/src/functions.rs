@@ -219,7 +219,12 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
         kind: FunctionKind::Http,
         timeout_seconds: 10,
         grants: &[
-            &[jobs::CREATE, jobs::ADVANCE, jobs::RELEASE_RECORDING, worker::START],
+            &[
+                jobs::CREATE,
+                jobs::ADVANCE,
+                jobs::RELEASE_RECORDING,
+                worker::START,
+            ],
             &media::read("audio/"),
         ],
         secrets: &[],

@@ -3,6 +3,7 @@
 pub mod cfn;
 pub mod environment;
 pub mod functions;
+pub mod monitoring;
 pub mod openapi;
 pub mod resources;
 pub mod routes;

@@ -50,6 +50,10 @@ pub enum Command {
     Invalidate(Invalidate),
     /// Print the outputs of a stage's stacks
     Outputs(Outputs),
+    /// Print a stage's function logs, merged in time order (`--follow` to keep watching)
+    Logs(Logs),
+    /// Show whether a stage is healthy: stacks, alarms, functions, API, jobs (non-zero on ALARM)
+    Status(Status),
     /// Delete a stage's stacks (refused for protected stages)
     Destroy(Destroy),
     /// Continue a rollback for a stack stuck in UPDATE_ROLLBACK_FAILED
@@ -243,6 +247,51 @@ pub struct Outputs {
     pub stage: StageArg,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Logs {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Only these functions (default: all of the stage's functions)
+    #[arg(long, short = 'f', value_name = "NAME")]
+    pub function: Vec<String>,
+    /// How far back to start: `10m`, `2h`, `1d`, or a time such as `2026-05-01T12:00:00Z`
+    #[arg(long, default_value = "10m", value_name = "WHEN")]
+    pub since: String,
+    /// Keep printing new lines until Ctrl-C
+    #[arg(long)]
+    pub follow: bool,
+    /// Only lines containing this text (case-sensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Only lines at this level or above: trace, debug, info, warn, error
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    /// Only the lines of one request (the HTTP API's or Lambda's request id)
+    #[arg(long, value_name = "ID")]
+    pub request_id: Option<String>,
+    /// Follow one picture across functions: its request, the worker, the image processor
+    #[arg(long, value_name = "JOB_ID")]
+    pub job: Option<String>,
+    /// `json`: one JSON object per line on stdout
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Status {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The window the figures cover: `15m`, `1h`, `1d`, or a start time
+    #[arg(long, default_value = "1h", value_name = "WHEN")]
+    pub since: String,
     #[arg(long, default_value_t, value_enum)]
     pub output: OutputFormat,
 }

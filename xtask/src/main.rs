@@ -11,12 +11,14 @@ mod destroy;
 mod dev;
 mod diff;
 mod emulator;
+mod logs;
 mod openapi;
 mod outputs;
 mod recover;
 mod secrets;
 mod site_sync;
 mod stage;
+mod status;
 mod synth;
 mod test;
 mod tools;
@@ -42,6 +44,8 @@ async fn main() -> std::process::ExitCode {
         Command::Cost(cmd) => cmd.run(),
         Command::Invalidate(cmd) => cmd.run().await,
         Command::Outputs(cmd) => cmd.run().await,
+        Command::Logs(cmd) => cmd.run().await,
+        Command::Status(cmd) => cmd.run().await,
         Command::Destroy(cmd) => cmd.run().await,
         Command::Recover(cmd) => cmd.run().await,
         Command::Dev(cmd) => cmd.run().await,

@@ -24,10 +24,12 @@ pub fn can_prompt() -> bool {
 
 fn colour_enabled() -> bool {
     static COLOUR: OnceLock<bool> = OnceLock::new();
-    *COLOUR.get_or_init(|| {
-        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        is_interactive() && !no_colour
-    })
+    *COLOUR.get_or_init(|| is_interactive() && colour_allowed())
+}
+
+/// False when `NO_COLOR` is set; a command printing data to a terminal stdout also checks that.
+pub fn colour_allowed() -> bool {
+    !std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
 }
 
 /// Wraps `text` in an ANSI style when colour is enabled.

@@ -77,7 +77,11 @@ pub mod jobs {
     /// user's daily count (an update); a repeated key reads the first job.
     pub const CREATE: Grant = table(
         Table::Jobs,
-        &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
+        &[
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:GetItem",
+        ],
     );
     /// A job whose worker could not start gives its recording back.
     pub const RELEASE_RECORDING: Grant = table(Table::Jobs, &["dynamodb:DeleteItem"]);

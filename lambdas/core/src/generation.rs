@@ -175,7 +175,7 @@ impl JobStarter {
             }
             return Err(ApiError::unavailable(e));
         }
-        tracing::info!(job_id = %job.job_id, "job queued");
+        tracing::info!(job_id = %job.job_id, user = %crate::identity::user_ref(user_id), "job queued");
         Ok(accepted(&job))
     }
 

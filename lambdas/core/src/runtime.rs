@@ -6,6 +6,7 @@ use std::time::Instant;
 use lambda_http::{Body, Request, Response, service_fn};
 use tracing::Instrument;
 
+use crate::identity::{Caller, user_ref};
 use crate::request::{request_id, route_key};
 use crate::telemetry::log_request;
 
@@ -35,10 +36,21 @@ where
     let started = Instant::now();
     let id = request_id(&req);
     let route = route_key(&req);
+    let user = Caller::from_request(&req)
+        .ok()
+        .map(|caller| user_ref(&caller.user_id));
     // Lines logged inside the handler (errors, upstream failures) carry the request id too.
-    let response = handle(req)
-        .instrument(tracing::info_span!("request", request_id = %id))
-        .await;
-    log_request(&id, &route, response.status().as_u16(), started.elapsed());
+    let span = tracing::info_span!("request", request_id = %id, user = tracing::field::Empty);
+    if let Some(user) = &user {
+        span.record("user", user.as_str());
+    }
+    let response = handle(req).instrument(span).await;
+    log_request(
+        &id,
+        user.as_deref(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     Ok(response)
 }

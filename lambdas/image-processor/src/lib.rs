@@ -20,6 +20,7 @@ use mumble_core::store::media::keys;
 use mumble_core::store::{DynamoImages, ImageStore, MediaStore, S3Media, StoreError};
 use mumble_core::{ConfigError, Env, aws};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 /// The images table's key (`imageId` + `createdAt`).
 const KEY: KeySchema = Table::Images.key();
@@ -160,6 +161,17 @@ pub struct CreatedObject {
 }
 
 pub async fn handle(deps: &Deps, event: ObjectCreatedEvent) -> Result<Report, ProcessError> {
+    // An image takes its job's id, so the processor's lines follow the job like the worker's.
+    match parse_image_key(&event.detail.object.key) {
+        Some((user_id, image_id)) => {
+            let span = mumble_core::telemetry::job_span(image_id, user_id);
+            handle_object(deps, &event).instrument(span).await
+        }
+        None => handle_object(deps, &event).await,
+    }
+}
+
+async fn handle_object(deps: &Deps, event: &ObjectCreatedEvent) -> Result<Report, ProcessError> {
     let mut report = Report::default();
     let key = &event.detail.object.key;
     tracing::info!(

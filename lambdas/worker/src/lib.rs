@@ -182,7 +182,7 @@ pub enum WorkerError {
 
 pub async fn handle(deps: &Deps, event: WorkerEvent) -> Result<Outcome, WorkerError> {
     // Every line logged for this job, by the pipeline or the adapters, carries its id.
-    let span = tracing::info_span!("job", job_id = %event.job_id);
+    let span = mumble_core::telemetry::job_span(&event.job_id, &event.user_id);
     work(deps, event).instrument(span).await
 }
 

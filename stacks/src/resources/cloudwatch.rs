@@ -1,4 +1,4 @@
-//! CloudWatch metric alarms.
+//! CloudWatch metric alarms and dashboards.
 
 use serde::Serialize;
 
@@ -29,4 +29,12 @@ pub struct Alarm {
 pub struct Dimension {
     pub name: &'static str,
     pub value: Expr,
+}
+
+/// A dashboard; the body is the dashboard JSON as a string (a `Fn::Sub` for the region and ids).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dashboard {
+    pub dashboard_name: String,
+    pub dashboard_body: Expr,
 }

@@ -56,6 +56,7 @@ resource_types! {
     OriginAccessControl(cloudfront::OriginAccessControl) = "AWS::CloudFront::OriginAccessControl",
     ResponseHeadersPolicy(cloudfront::ResponseHeadersPolicy) = "AWS::CloudFront::ResponseHeadersPolicy",
     Alarm(cloudwatch::Alarm) = "AWS::CloudWatch::Alarm",
+    Dashboard(cloudwatch::Dashboard) = "AWS::CloudWatch::Dashboard",
     UserPool(cognito::UserPool) = "AWS::Cognito::UserPool",
     UserPoolClient(cognito::UserPoolClient) = "AWS::Cognito::UserPoolClient",
     Table(dynamodb::Table) = "AWS::DynamoDB::Table",

@@ -1,5 +1,5 @@
 //! The application: one function per job with its own role, log group and alarms; the HTTP and
-//! WebSocket APIs; the user pool; the schedule and the image trigger; the alarm topic.
+//! WebSocket APIs; the user pool; the schedule and the image trigger; the alarm topic; the dashboard.
 
 use indexmap::IndexMap;
 
@@ -10,11 +10,12 @@ use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{Expr, Parameter, ParameterSource, Resource, Template};
 use crate::environment::Value;
 use crate::functions::{FUNCTIONS, FunctionSpec, Table, Uses, function};
+use crate::monitoring::{self, FUNCTION_ALARMS};
 use crate::resources::apigw::{
     AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteResponse,
     RouteSettings, Stage as ApiStage,
 };
-use crate::resources::cloudwatch::{Alarm, Dimension};
+use crate::resources::cloudwatch::{Alarm, Dashboard, Dimension};
 use crate::resources::cognito::{
     AccountRecoverySetting, AdminCreateUserConfig, EmailConfiguration, PasswordPolicy,
     RecoveryOption, SchemaAttribute, TokenValidityUnits, UserPool, UserPoolClient,
@@ -86,7 +87,7 @@ pub fn template(stage: &Stage) -> Template {
     t.add(
         DEAD_LETTERS,
         Resource::new(Queue {
-            queue_name: format!("mumble-{}-dead-letters", stage.name),
+            queue_name: monitoring::dead_letter_queue_name(&stage.name),
             message_retention_period: 14 * 24 * 3600,
             sqs_managed_sse_enabled: true,
         })
@@ -104,7 +105,7 @@ pub fn template(stage: &Stage) -> Template {
         "DeadLetterQueueDepthAlarm",
         alarm(
             stage,
-            format!("mumble-{}-dead-letters", stage.name),
+            monitoring::dead_letter_queue_name(&stage.name),
             "Events that failed every retry are waiting in the dead-letter queue".into(),
             ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
             vec![Dimension {
@@ -113,6 +114,13 @@ pub fn template(stage: &Stage) -> Template {
             }],
             1.0,
         ),
+    );
+    t.add(
+        "Dashboard",
+        Dashboard {
+            dashboard_name: monitoring::dashboard_name(&stage.name),
+            dashboard_body: monitoring::dashboard_body(&stage.name, HTTP_API, DEAD_LETTERS),
+        },
     );
 
     for written in APP_OUTPUTS {
@@ -354,31 +362,18 @@ fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
         value: Expr::r#ref(&function),
     };
     let timeout_ms = f64::from(f.timeout_seconds) * 1000.0;
-    let alarms = [
-        ("Errors", "errors", "Sum", 1.0, "failed invocations"),
-        (
-            "Duration",
-            "duration",
-            "Maximum",
-            (timeout_ms * 0.9).round(),
-            "invocations ran within 10% of the timeout",
-        ),
-        (
-            "Throttles",
-            "throttles",
-            "Sum",
-            1.0,
-            "throttled invocations",
-        ),
-    ];
-    for (metric, suffix, statistic, threshold, what) in alarms {
+    for spec in FUNCTION_ALARMS {
+        let threshold = match spec.metric {
+            "Duration" => (timeout_ms * 0.9).round(),
+            _ => 1.0,
+        };
         t.add(
-            id(f, &format!("{metric}Alarm")),
+            id(f, &format!("{}Alarm", spec.metric)),
             alarm(
                 stage,
-                format!("mumble-{}-{}-{suffix}", stage.name, f.name),
-                format!("{}: {what}", f.name),
-                ("AWS/Lambda", metric, statistic),
+                spec.name(&stage.name, f),
+                format!("{}: {}", f.name, spec.what),
+                ("AWS/Lambda", spec.metric, spec.statistic),
                 vec![name.clone()],
                 threshold,
             ),
@@ -407,7 +402,7 @@ fn provider_cap_alarm(t: &mut Template, stage: &Stage, log_group: &str) {
     );
     let mut cap = alarm(
         stage,
-        format!("mumble-{}-provider-cap", stage.name),
+        monitoring::provider_cap_alarm_name(&stage.name),
         format!(
             "The daily cap of {} paid provider calls is reached: jobs fail until 00:00 UTC",
             stage.max_provider_calls_per_day
@@ -439,7 +434,7 @@ fn alarm(
         metric_name,
         dimensions,
         statistic,
-        period: 300,
+        period: monitoring::PERIOD_SECONDS,
         evaluation_periods: 1,
         threshold,
         comparison_operator: "GreaterThanOrEqualToThreshold",

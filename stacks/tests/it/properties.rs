@@ -364,6 +364,72 @@ fn every_function_has_a_log_group_with_retention_and_alarms() {
 }
 
 #[test]
+fn the_dashboard_shows_every_function_alarm_and_log_group_of_the_stage() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let dashboards = resources_of(&app, "AWS::CloudWatch::Dashboard");
+        assert_eq!(dashboards.len(), 1, "one dashboard per stage");
+        let properties = &dashboards[0].1["Properties"];
+        assert_eq!(
+            properties["DashboardName"],
+            format!("mumble-{}", stage.name)
+        );
+        let body = properties["DashboardBody"]["Fn::Sub"]
+            .as_str()
+            .expect("the body is a Fn::Sub string");
+        let body: Value = serde_json::from_str(body).expect("the body is JSON");
+        let widgets = body["widgets"].as_array().unwrap();
+        let metrics: Vec<&Value> = widgets
+            .iter()
+            .filter(|w| w["type"] == "metric")
+            .flat_map(|w| w["properties"]["metrics"].as_array().unwrap())
+            .collect();
+        for (_, function) in resources_of(&app, "AWS::Lambda::Function") {
+            let name = &function["Properties"]["FunctionName"];
+            for metric in ["Invocations", "Errors", "Throttles", "Duration"] {
+                assert!(
+                    metrics.iter().any(|m| m[0] == "AWS/Lambda"
+                        && m[1] == metric
+                        && m[2] == "FunctionName"
+                        && &m[3] == name),
+                    "{name} has no {metric} on the dashboard"
+                );
+            }
+        }
+        let shown: BTreeSet<&str> = widgets
+            .iter()
+            .filter(|w| w["type"] == "alarm")
+            .flat_map(|w| w["properties"]["alarms"].as_array().unwrap())
+            .map(|arn| arn.as_str().unwrap().rsplit(':').next().unwrap())
+            .collect();
+        let alarms: BTreeSet<&str> = resources_of(&app, "AWS::CloudWatch::Alarm")
+            .iter()
+            .map(|(_, a)| a["Properties"]["AlarmName"].as_str().unwrap())
+            .collect();
+        assert_eq!(shown, alarms, "every alarm of the stack, and only those");
+        let query = widgets
+            .iter()
+            .find(|w| w["type"] == "log")
+            .and_then(|w| w["properties"]["query"].as_str())
+            .expect("a cold-start query");
+        for (_, group) in resources_of(&app, "AWS::Logs::LogGroup") {
+            let group = group["Properties"]["LogGroupName"].as_str().unwrap();
+            if group.starts_with("/aws/lambda/") {
+                assert!(query.contains(&format!("SOURCE '{group}'")), "{group}");
+            }
+        }
+        for metric in ["Count", "4xx", "5xx", "Latency"] {
+            assert!(
+                metrics
+                    .iter()
+                    .any(|m| m[0] == "AWS/ApiGateway" && m[1] == metric && m[3] == "${HttpApi}"),
+                "the HTTP API's {metric}"
+            );
+        }
+    }
+}
+
+#[test]
 fn functions_run_the_stage_build_with_fitting_timeouts_and_secret_names_only() {
     for stage in all_stages() {
         let app = json(&stack(&stage, Part::App).unwrap());

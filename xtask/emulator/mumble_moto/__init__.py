@@ -42,6 +42,7 @@ def install() -> None:
         apigatewayv2_fixes,
         cfn_fixes,
         cloudfront_fixes,
+        cloudwatch_fixes,
         events_fixes,
         iam_fixes,
         lambda_fixes,
@@ -54,6 +55,7 @@ def install() -> None:
     apigatewayv2_fixes.install()
     cfn_fixes.install()
     cloudfront_fixes.install()
+    cloudwatch_fixes.install()
     events_fixes.install()
     iam_fixes.install()
     s3_fixes.install()

@@ -3,5 +3,6 @@
 mod browser;
 mod deploy;
 mod deploy_role;
+mod observe;
 mod secrets;
 mod smoke;
