@@ -43,7 +43,7 @@ impl crate::cli::Dev {
         }
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
-        let _lock = state::Lock::acquire(&data_dir)?;
+        let lock = state::Lock::acquire(&data_dir)?;
         if self.reset {
             state::wipe(&data_dir)?;
             ui::info(format!("wiped the local data in {}", data_dir.display()));
@@ -62,9 +62,10 @@ impl crate::cli::Dev {
             "starting the AWS API emulator on 127.0.0.1:{}",
             self.emulator_port
         ));
-        let saved = state::saved_bytes(&data_dir);
+        // The emulator restores the saved data before it answers (see `state`).
         let emulator = Emulator::start(Some(self.emulator_port)).await?;
-        state::restore(&emulator.endpoint_url(), &data_dir, saved).await?;
+        lock.record_emulator(emulator.pid())?;
+        state::report(&emulator.endpoint_url(), &data_dir).await?;
 
         let artifacts = artifacts::write_placeholders()?;
         ui::info("Lambda zips: placeholders (the local gateway runs the functions in-process)");

@@ -42,9 +42,11 @@ def install() -> None:
         apigatewayv2_fixes,
         cfn_fixes,
         cloudfront_fixes,
+        cognito_fixes,
         events_fixes,
         iam_fixes,
         lambda_fixes,
+        persistence,
         resources,
         s3_fixes,
         update_fixes,
@@ -54,8 +56,10 @@ def install() -> None:
     apigatewayv2_fixes.install()
     cfn_fixes.install()
     cloudfront_fixes.install()
+    cognito_fixes.install()
     events_fixes.install()
     iam_fixes.install()
     s3_fixes.install()
     update_fixes.install()
     resources.install()
+    persistence.install()
