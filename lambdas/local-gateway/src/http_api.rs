@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -11,14 +12,14 @@ use serde_json::json;
 use crate::events::{HttpCall, http_request};
 use crate::gateway::Gateway;
 
-/// API Gateway's answer when no route matches.
+/// The answer when no route matches.
 pub fn not_found() -> Response {
-    message(StatusCode::NOT_FOUND, "Not Found")
+    message(StatusCode::NOT_FOUND, "not_found", "Not Found")
 }
 
-/// API Gateway's answer when the JWT authorizer rejects a request.
+/// The answer when the JWT authorizer rejects a request.
 pub fn unauthorized() -> Response {
-    let mut response = message(StatusCode::UNAUTHORIZED, "Unauthorized");
+    let mut response = message(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized");
     // What API Gateway's JWT authorizer sends along with its 401.
     response.headers_mut().insert(
         axum::http::header::WWW_AUTHENTICATE,
@@ -27,9 +28,29 @@ pub fn unauthorized() -> Response {
     response
 }
 
-/// API Gateway's own error shape, `{"message": "..."}` (not the functions' `{"error": ...}`).
-pub fn message(status: StatusCode, text: &str) -> Response {
-    (status, axum::Json(json!({ "message": text }))).into_response()
+/// The gateway's own errors: Mumble's error shape `{"error": {"code", "message"}}`, which the
+/// site reads for every error, with API Gateway's `message` beside it for clients that read that.
+pub fn message(status: StatusCode, code: &str, text: &str) -> Response {
+    let body = json!({ "message": text, "error": { "code": code, "message": text } });
+    (status, axum::Json(body)).into_response()
+}
+
+/// A body the gateway cannot take (over [`crate::gateway::MAX_PAYLOAD_BYTES`], or unreadable),
+/// answered in the JSON error shape rather than axum's plain-text rejection.
+fn body_rejected(rejection: &BytesRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let text = format!(
+            "the request body is larger than {} MB",
+            crate::gateway::MAX_PAYLOAD_BYTES / (1024 * 1024)
+        );
+        message(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", &text)
+    } else {
+        message(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "the request body could not be read",
+        )
+    }
 }
 
 /// The bearer token of an `Authorization` header; API Gateway accepts it with or without the
@@ -54,15 +75,23 @@ pub async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_rejected(&rejection),
+    };
     let path = uri.path();
     let Some(matched) = gateway.routes.find(&method, path) else {
         return not_found();
     };
     let Some(function) = gateway.http_functions.get(&matched.route.function).cloned() else {
         tracing::error!(function = %matched.route.function, "no function is loaded for this route");
-        return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+        return message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal Server Error",
+        );
     };
     let claims = if matched.route.auth {
         let Some(token) = bearer_token(&headers) else {
@@ -103,7 +132,7 @@ pub async fn handle(
         Ok(request) => request,
         Err(err) => {
             tracing::warn!(%err, "request could not be turned into an API Gateway event");
-            return message(StatusCode::BAD_REQUEST, "Bad Request");
+            return message(StatusCode::BAD_REQUEST, "invalid_input", "Bad Request");
         }
     };
     let response = function(request).await;
