@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import weakref
 from typing import Any, Callable
 
 ENV = "MUMBLE_EMULATOR_DATA"
@@ -599,11 +600,27 @@ def _load_private_key(pem: bytes) -> Any:
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
 
+def _weak_values(items: dict[Any, Any]) -> Any:
+    return weakref.WeakValueDictionary(items)
+
+
+def _weak_keys(items: dict[Any, Any]) -> Any:
+    return weakref.WeakKeyDictionary(items)
+
+
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
         if kind in _LOCK_TYPES:
             return (kind, ())
+        # Weak containers hold a local callback pickle cannot name: rebuild them from their items
+        # (entries whose value nothing else holds vanish again, as they would have).
+        if kind is weakref.WeakValueDictionary:
+            return (_weak_values, (dict(obj.items()),))
+        if kind is weakref.WeakKeyDictionary:
+            return (_weak_keys, (dict(obj.items()),))
+        if kind is weakref.WeakSet:
+            return (weakref.WeakSet, (list(obj),))
         if kind is collections.defaultdict and getattr(obj.default_factory, "__name__", "") == "<lambda>":
             return (
                 collections.defaultdict,
