@@ -48,6 +48,14 @@ impl crate::cli::Dev {
             state::wipe(&data_dir)?;
             ui::info(format!("wiped the local data in {}", data_dir.display()));
         }
+        // A gateway left by a killed dev stops by itself once it notices (it finishes open
+        // requests first): give it a moment before calling the port taken.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::net::TcpListener::bind(("127.0.0.1", self.port)).is_err()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(200));
+        }
         if std::net::TcpListener::bind(("127.0.0.1", self.port)).is_err() {
             bail!(
                 "port {} on 127.0.0.1 is in use; stop what listens there or pass --port",
