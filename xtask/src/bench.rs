@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::{stage, tools, ui};
 
+mod dev_restart;
 mod gateway;
 mod lambdas;
 
@@ -47,6 +48,7 @@ const BENCHES: &[Bench] = &[
     bench!("synth", synth_all_stages),
     bench!("lambdas", lambdas::run),
     bench!("gateway", gateway::run),
+    bench!("dev-restart", dev_restart::run),
     bench!("deploy-noop", crate::deploy::bench::noop_redeploy),
     bench!("site-sync", crate::deploy::bench::site_sync_1000),
 ];

@@ -43,10 +43,18 @@ impl crate::cli::Dev {
         }
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
-        let _lock = state::Lock::acquire(&data_dir)?;
+        let lock = state::Lock::acquire(&data_dir)?;
         if self.reset {
             state::wipe(&data_dir)?;
             ui::info(format!("wiped the local data in {}", data_dir.display()));
+        }
+        // A gateway left by a killed dev stops by itself once it notices (it finishes open
+        // requests first): give it a moment before calling the port taken.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::net::TcpListener::bind(("127.0.0.1", self.port)).is_err()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(200));
         }
         if std::net::TcpListener::bind(("127.0.0.1", self.port)).is_err() {
             bail!(
@@ -62,9 +70,10 @@ impl crate::cli::Dev {
             "starting the AWS API emulator on 127.0.0.1:{}",
             self.emulator_port
         ));
-        let saved = state::saved_bytes(&data_dir);
+        // The emulator restores the saved data before it answers (see `state`).
         let emulator = Emulator::start(Some(self.emulator_port)).await?;
-        state::restore(&emulator.endpoint_url(), &data_dir, saved).await?;
+        lock.record_emulator(emulator.pid())?;
+        state::report(&emulator.endpoint_url(), &data_dir).await?;
 
         let artifacts = artifacts::write_placeholders()?;
         ui::info("Lambda zips: placeholders (the local gateway runs the functions in-process)");

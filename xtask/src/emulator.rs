@@ -115,7 +115,8 @@ impl Emulator {
         self.log.as_deref()
     }
 
-    fn pid(&self) -> u32 {
+    /// The emulator's pid, which is also its process group's id.
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 }
@@ -311,6 +312,17 @@ fn signal_group(pgid: u32, signal: &str) {
         .args([format!("-{signal}"), "--".into(), format!("-{pgid}")])
         .stderr(Stdio::null())
         .status();
+}
+
+/// Stops an emulator this process did not start (one left by a killed `cargo xtask dev`):
+/// SIGTERM to its group so it saves, SIGKILL a few seconds later if it is still there.
+pub fn kill_group(pgid: u32) {
+    signal_group(pgid, "TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && std::path::Path::new(&format!("/proc/{pgid}")).exists() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    signal_group(pgid, "KILL");
 }
 
 fn stop_group(pgid: u32, child: &mut Child) {

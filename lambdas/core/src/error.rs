@@ -55,11 +55,27 @@ pub enum ApiError {
     Internal { detail: String },
 }
 
+/// The most characters of a caller's own input an error message repeats back.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// A caller's input as an error message quotes it: at most [`MAX_ECHO_CHARS`] characters, then
+/// an ellipsis, so a 5,000-character id is not sent back whole.
+pub fn echo(input: &str) -> String {
+    match input.char_indices().nth(MAX_ECHO_CHARS) {
+        Some((cut, _)) => format!("{}…", &input[..cut]),
+        None => input.to_owned(),
+    }
+}
+
 impl ApiError {
     /// The 404 for a method or path the function does not serve (API Gateway routes only declared
     /// ones here, but the local gateway and tests can reach a function with anything).
     pub fn no_route(req: &lambda_http::Request) -> Self {
-        Self::NotFound(format!("no route {} {}", req.method(), req.uri().path()))
+        Self::NotFound(format!(
+            "no route {} {}",
+            req.method(),
+            echo(req.uri().path())
+        ))
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -189,6 +205,21 @@ impl ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod echo_tests {
+    use super::*;
+
+    #[test]
+    fn long_input_is_cut_when_echoed_and_short_input_is_kept() {
+        let long = "x".repeat(5000);
+        let echoed = echo(&long);
+        assert_eq!(echoed.chars().count(), MAX_ECHO_CHARS + 1);
+        assert!(echoed.ends_with('…'));
+        assert_eq!(echo("job-7"), "job-7");
+        assert_eq!(echo(&"雨".repeat(70)).chars().count(), MAX_ECHO_CHARS + 1);
     }
 }
 

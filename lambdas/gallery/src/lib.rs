@@ -127,7 +127,12 @@ async fn owned(deps: &Deps, caller: &Caller, id: &str) -> Result<ImageRecord, Ap
     deps.images
         .get_owned(&caller.user_id, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no image {id}")))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "there is no image {}",
+                mumble_core::error::echo(id)
+            ))
+        })
 }
 
 async fn view(deps: &Deps, record: ImageRecord) -> Result<Image, ApiError> {

@@ -53,7 +53,7 @@ async fn job(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     }
     let caller = Caller::from_request(req)?;
     let job_id = request::path_param(req, "id")?;
-    let not_found = || ApiError::NotFound(format!("no job {job_id}"));
+    let not_found = || ApiError::NotFound(format!("no job {}", mumble_core::error::echo(&job_id)));
     if job_id.len() > 64 {
         return Err(not_found());
     }

@@ -211,9 +211,15 @@ fn cold_start_failed(name: &'static str, reason: String) -> HttpFunction {
     })
 }
 
-/// API Gateway's own answer when an integration fails.
+/// The answer when an integration fails: API Gateway's message, in Mumble's error shape too.
 fn gateway_error() -> Response<Body> {
-    let mut response = Response::new(Body::from(r#"{"message":"Internal Server Error"}"#));
+    let mut response = Response::new(Body::from(
+        r#"{"message":"Internal Server Error","error":{"code":"internal","message":"Internal Server Error"}}"#,
+    ));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        "content-type",
+        "application/json".parse().expect("a valid header"),
+    );
     response
 }

@@ -15,10 +15,8 @@ use crate::gateway::Gateway;
 
 /// API Gateway's own answer `(status, text)` of `mumble_contract::api::gateway`.
 pub fn answer((status, text): (u16, &str)) -> Response {
-    message(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        text,
-    )
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(json!({ "message": text }))).into_response()
 }
 
 /// API Gateway's answer when no route matches.
@@ -26,7 +24,7 @@ pub fn not_found() -> Response {
     answer(answers::NOT_FOUND)
 }
 
-/// API Gateway's answer when the JWT authorizer rejects a request.
+/// The answer when the JWT authorizer rejects a request.
 pub fn unauthorized() -> Response {
     let mut response = answer(answers::UNAUTHORIZED);
     // What API Gateway's JWT authorizer sends along with its 401.
@@ -37,9 +35,25 @@ pub fn unauthorized() -> Response {
     response
 }
 
-/// API Gateway's own error shape, `{"message": "..."}` (not the functions' `{"error": ...}`).
-pub fn message(status: StatusCode, text: &str) -> Response {
-    (status, axum::Json(json!({ "message": text }))).into_response()
+/// The gateway's own errors: Mumble's error shape `{"error": {"code", "message"}}`, which the
+/// site reads for every error, with API Gateway's `message` beside it for clients that read that.
+pub fn message(status: StatusCode, code: &str, text: &str) -> Response {
+    let body = json!({ "message": text, "error": { "code": code, "message": text } });
+    (status, axum::Json(body)).into_response()
+}
+
+/// A body the gateway cannot take (over [`crate::gateway::MAX_PAYLOAD_BYTES`], or unreadable),
+/// answered in the JSON error shape rather than axum's plain-text rejection.
+fn body_rejected(rejection: &BytesRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        answer(answers::PAYLOAD_TOO_LARGE)
+    } else {
+        message(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "the request body could not be read",
+        )
+    }
 }
 
 /// The bearer token of an `Authorization` header; API Gateway accepts it with or without the
@@ -66,6 +80,10 @@ pub async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_rejected(&rejection),
+    };
     let path = uri.path();
     let Some(matched) = gateway.routes.find(&method, path) else {
         return not_found();
@@ -129,7 +147,7 @@ pub async fn handle(
         Ok(request) => request,
         Err(err) => {
             tracing::warn!(%err, "request could not be turned into an API Gateway event");
-            return message(StatusCode::BAD_REQUEST, "Bad Request");
+            return message(StatusCode::BAD_REQUEST, "invalid_input", "Bad Request");
         }
     };
     let response = function(request).await;

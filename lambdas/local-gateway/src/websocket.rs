@@ -144,6 +144,7 @@ pub async fn upgrade(
             tracing::error!(%err, "$connect failed");
             return crate::http_api::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
                 "Internal server error",
             );
         }

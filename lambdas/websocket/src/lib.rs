@@ -195,7 +195,8 @@ pub async fn handle(
         "$disconnect" => disconnect(deps, &connection_id).await,
         "generateImage" => generate_image(deps, &connection_id, &event).await,
         other => Err(ApiError::NotFound(format!(
-            "no action {other:?}; send {{\"action\":\"generateImage\",…}}"
+            "no action {:?}; send {{\"action\":\"generateImage\",…}}",
+            mumble_core::error::echo(other)
         ))),
     };
     let response = match result {

@@ -90,6 +90,24 @@ export class Auth extends EventTarget {
     });
   }
 
+  /** Starts a password reset: Cognito sends a code to the account's email. */
+  forgotPassword(email) {
+    return this.#call('ForgotPassword', {
+      ClientId: this.#config.userPoolClientId,
+      Username: email,
+    });
+  }
+
+  /** Sets a new password with the code from `forgotPassword`'s email. */
+  confirmForgotPassword(email, code, password) {
+    return this.#call('ConfirmForgotPassword', {
+      ClientId: this.#config.userPoolClientId,
+      Username: email,
+      ConfirmationCode: code,
+      Password: password,
+    });
+  }
+
   async signIn(email, password) {
     const answer = await this.#call('InitiateAuth', {
       ClientId: this.#config.userPoolClientId,

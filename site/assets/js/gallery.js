@@ -2,6 +2,7 @@
 // (download, delete with confirmation) and an empty state.
 
 import { t } from './i18n.js';
+import { cleanPrompt, describePicture, weatherText } from './describe.js';
 import {
   byId,
   h,
@@ -12,7 +13,6 @@ import {
   openDialog,
   reportError,
   formatDate,
-  formatWeather,
 } from './ui.js';
 
 const PAGE_SIZE = 24;
@@ -28,7 +28,9 @@ export function createGallery({ api }) {
     close: byId('image-dialog-close'),
     image: byId('detail-image'),
     transcript: byId('detail-transcript'),
+    description: byId('detail-description'),
     prompt: byId('detail-prompt'),
+    promptDetails: byId('detail-prompt-details'),
     weather: byId('detail-weather'),
     date: byId('detail-date'),
     detailError: byId('detail-error'),
@@ -80,9 +82,15 @@ export function createGallery({ api }) {
     // Dates and labels are formatted for the language.
     for (const button of el.grid.querySelectorAll('[data-testid="gallery-item"]')) {
       const item = items.find((candidate) => candidate.imageId === button.dataset.imageId);
-      if (item) button.setAttribute('aria-label', itemLabel(item));
+      if (!item) continue;
+      button.setAttribute('aria-label', itemLabel(item));
+      const time = button.querySelector('time');
+      if (time) time.textContent = formatDate(item.createdAt);
     }
-    if (selected) el.date.textContent = formatDate(selected.createdAt);
+    if (selected) {
+      el.date.textContent = formatDate(selected.createdAt);
+      renderFacts(selected);
+    }
   });
 
   async function loadPage({ fresh = false } = {}) {
@@ -107,8 +115,8 @@ export function createGallery({ api }) {
       cursor = page?.nextCursor || null;
       loaded = true;
       stale = false;
-      if (items.length) setText(el.status, 'gallery.count', { count: items.length });
-      else clearText(el.status);
+      clearText(el.status);
+      if (items.length) announce('gallery.loaded', { count: items.length });
       continueIfEndVisible = true;
     } catch (error) {
       if (myGeneration !== generation) return;
@@ -164,7 +172,14 @@ export function createGallery({ api }) {
       }),
     );
     button.addEventListener('click', () => openDetail(item, button));
-    return h('li', { class: 'grid-item' }, button);
+    // The date and the first words under each tile, so pictures can be told apart at a glance.
+    const caption = h(
+      'span',
+      { class: 'tile-caption', 'data-testid': 'gallery-caption', 'aria-hidden': 'true' },
+      h('time', { dateTime: item.createdAt || '' }, formatDate(item.createdAt)),
+      h('span', { class: 'tile-words' }, (item.transcript || '').slice(0, 120)),
+    );
+    return h('li', { class: 'grid-item' }, button, caption);
   }
 
   function openDetail(item, opener) {
@@ -173,13 +188,21 @@ export function createGallery({ api }) {
     el.image.src = item.imageUrl || item.thumbnailUrl || '';
     el.image.alt = (item.transcript || '').slice(0, 140);
     setPlainText(el.transcript, item.transcript || '—');
-    setPlainText(el.prompt, item.prompt || '—');
-    setPlainText(el.weather, formatWeather(item.weather) || '—');
+    renderFacts(item);
+    el.promptDetails.open = false;
+    el.promptDetails.hidden = !item.prompt;
     el.date.textContent = formatDate(item.createdAt);
     el.date.dateTime = item.createdAt || '';
     el.dialog.dataset.imageId = item.imageId;
     openDialog(el.dialog, opener);
     el.close.focus();
+  }
+
+  /** The description and weather line, in the current language. */
+  function renderFacts(item) {
+    setPlainText(el.description, describePicture(item) || '—');
+    setPlainText(el.prompt, cleanPrompt(item.prompt));
+    setPlainText(el.weather, weatherText(item));
   }
 
   /** Presigned URLs expire: when the full image fails to load, ask the API for fresh ones once. */
@@ -238,8 +261,7 @@ export function createGallery({ api }) {
     el.confirm.close();
     el.dialog.close();
     renderChrome();
-    if (items.length) setText(el.status, 'gallery.count', { count: items.length });
-    else clearText(el.status);
+    clearText(el.status);
     announce('gallery.deleted');
     // The opener tile is gone: put focus somewhere sensible.
     (el.grid.querySelector('[data-testid="gallery-item"]') ?? byId('view-gallery').querySelector('h1'))?.focus();

@@ -14,9 +14,9 @@ import {
   clearError,
   reportError,
   formatDuration,
-  formatWeather,
-  reasonText,
 } from './ui.js';
+import { has, t } from './i18n.js';
+import { weatherText } from './describe.js';
 import { storage } from './storage.js';
 
 const LOCATION_PREF_KEY = 'mumble.useLocation';
@@ -46,6 +46,7 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     hint: byId('record-hint'),
     review: byId('review'),
     playback: byId('playback'),
+    playbackLength: byId('playback-length'),
     discard: byId('discard-button'),
     useLocation: byId('use-location'),
     locationStatus: byId('location-status'),
@@ -77,6 +78,7 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
   let socket = null;
   let coords = null; // {latitude, longitude, at}
   let meterLevel = 0;
+  let locationSent = false; // whether the job in progress was given a location
   // Bumped by a reset (sign-out, "record another"): a send still in flight then stops quietly.
   let runId = 0;
 
@@ -174,13 +176,17 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
         audioKey: null,
       };
       el.playback.src = take.url;
+      // The player shows 0:00 until played (a recorded blob has no length in its header): say it.
+      setText(el.playbackLength, 'record.length', { duration: formatDuration(durationSeconds) });
+      renderElapsed(durationSeconds);
       if (!byLimit) setText(el.hint, 'record.hint.recorded', { duration: formatDuration(durationSeconds) });
       announce('record.stopped');
     } catch (error) {
       showRecorderError(error);
     }
     render();
-    if (take) el.send.focus();
+    // Focus stays on the record button (a keyboard user started and stopped it there); the hint
+    // and the live region say what comes next.
   }
 
   function showRecorderError(error) {
@@ -273,11 +279,13 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
       setText(el.jobStatus, 'job.starting');
       const request = { audioKey: take.audioKey, language: language() };
       if (offlineProviders) request.transcript = words;
+      locationSent = false;
       if (el.useLocation.checked) {
         const position = await locate();
         if (position) {
           request.latitude = position.latitude;
           request.longitude = position.longitude;
+          locationSent = true;
         }
       }
       if (cancelled()) return;
@@ -345,9 +353,12 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     let key = 'job.timeout';
     let params = {};
     if (job.status === 'failed') {
-      const reason = reasonText(job.error ?? job.reason);
-      key = reason ? 'job.failed' : 'job.failedNoReason';
-      params = { reason };
+      // Mumble's own words for the reason, by its code; the job's English message is not shown.
+      const failure = job.error ?? job.reason;
+      const code = typeof failure === 'object' ? failure?.code : failure;
+      const reasonKey = `job.reason.${code}`;
+      key = code && has(reasonKey) ? 'job.failed' : 'job.failedNoReason';
+      params = key === 'job.failed' ? { reason: t(reasonKey) } : {};
     }
     // Announced once through the page's alert region, and repeated next to the steps.
     showError(key, params);
@@ -365,10 +376,19 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
       onImageCreated(job.imageId);
     }
     const transcript = image?.transcript ?? job.transcript ?? '';
-    const weather = formatWeather(image?.weather ?? job.weather);
+    const facts = { weather: image?.weather ?? job.weather, location: image?.location ?? job.location };
     setPlainText(el.resultTranscript, transcript);
-    if (weather) setPlainText(el.resultWeather, weather);
-    else setText(el.resultWeather, 'result.noWeather');
+    setPlainText(el.resultWeather, weatherText(facts, { locationSent }));
+    // The weather step says what happened to it rather than a tick for a step not taken.
+    if (!facts.weather) {
+      const step = el.steps.find((li) => li.dataset.step === 'weather');
+      step.dataset.state = 'skipped';
+      setText(step, facts.location || locationSent ? 'job.step.weatherUnavailable' : 'job.step.weatherSkipped');
+    }
+    // The recording is used up: what is left to do is record another (or open the gallery).
+    dropTake();
+    el.offlineTranscript.value = '';
+    setText(el.hint, 'record.hint.ready');
     const src = image?.imageUrl ?? image?.thumbnailUrl ?? '';
     el.resultImage.hidden = !src;
     if (src) {
@@ -412,6 +432,7 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     el.steps.forEach((li) => {
       li.dataset.state = 'pending';
       li.removeAttribute('aria-current');
+      setText(li, `job.status.${li.dataset.step}`);
     });
     el.uploadRow.hidden = true;
   }
@@ -430,7 +451,10 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     const recording = recorderState === 'recording';
     el.recordButton.dataset.state = recorderState;
     setText(el.recordLabel, recording ? 'record.stop' : recorderState === 'starting' ? 'record.starting' : 'record.start');
-    el.recordButton.disabled = sending || recorderState === 'starting';
+    // Never disabled while starting: a disabled button drops the keyboard focus to the page, and
+    // the next Space or Enter would no longer reach it to stop the recording.
+    el.recordButton.disabled = sending;
+    el.recordButton.setAttribute('aria-disabled', String(recorderState === 'starting'));
     el.review.hidden = !take || recording;
     el.discard.disabled = sending;
     el.send.disabled = !take || recording || sending;
@@ -450,6 +474,7 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
     take = null;
     el.playback.removeAttribute('src');
     el.playback.load();
+    clearText(el.playbackLength);
     renderElapsed(0);
   }
 

@@ -58,11 +58,13 @@ export function clearError() {
   clearText(byId('error-message'));
 }
 
-/** The translated message key and parameters for any error the app can meet. */
+/** The translated message key and parameters for any error the app can meet. Only Mumble's own
+ * words reach the user: the text other systems send (Cognito, the API's English messages, the
+ * browser's) goes to the console, never onto the page. */
 export function describeError(error) {
   if (error instanceof AuthError) {
     const key = `auth.error.${error.code}`;
-    return has(key) ? { key, params: { detail: error.detail } } : { key: 'auth.error.unknown', params: { detail: error.detail || error.code } };
+    return has(key) ? { key, params: {} } : { key: 'auth.error.unknown', params: {} };
   }
   if (error instanceof UploadError) {
     return error.status ? { key: 'upload.failed', params: { status: error.status } } : { key: 'upload.network', params: {} };
@@ -77,15 +79,16 @@ export function describeError(error) {
       return { key: 'error.quotaExceeded', params: { hours } };
     }
     if (error.code === 'recording_used') return { key: 'error.recordingUsed', params: {} };
-    // The API's own message is the most precise; the generic text covers answers without one.
-    if (error.detail) return { key: 'error.api', params: { detail: error.detail } };
+    const byCode = `error.code.${error.code}`;
+    if (has(byCode)) return { key: byCode, params: {} };
     if (error.status === 404) return { key: 'error.notFound', params: {} };
     if (error.status === 413) return { key: 'error.tooLarge', params: {} };
     if (error.status === 415) return { key: 'error.unsupportedType', params: {} };
     if (error.status === 429) return { key: 'error.rateLimited', params: {} };
+    if (error.status >= 400 && error.status < 500) return { key: 'error.rejected', params: {} };
     return { key: 'error.server', params: { status: error.status } };
   }
-  return { key: 'error.unknown', params: { detail: error?.message ?? String(error) } };
+  return { key: 'error.unknown', params: {} };
 }
 
 /** Shows `error` in `el` (a form's error line) or, without `el`, in the page's alert region. */
@@ -93,9 +96,9 @@ export function reportError(error, el) {
   const { key, params } = describeError(error);
   if (el) setText(el, key, params);
   else showError(key, params);
-  if (!(error instanceof AuthError) && !(error instanceof ApiError) && !(error instanceof UploadError)) {
-    console.error(error);
-  }
+  // The other system's own words, for a developer with the console open.
+  if (error instanceof AuthError || error instanceof ApiError) console.warn(error.message);
+  else if (!(error instanceof UploadError)) console.error(error);
 }
 
 /**

@@ -43,9 +43,11 @@ def install() -> None:
         cfn_fixes,
         cloudfront_fixes,
         cloudwatch_fixes,
+        cognito_fixes,
         events_fixes,
         iam_fixes,
         lambda_fixes,
+        persistence,
         resources,
         s3_fixes,
         update_fixes,
@@ -56,8 +58,10 @@ def install() -> None:
     cfn_fixes.install()
     cloudfront_fixes.install()
     cloudwatch_fixes.install()
+    cognito_fixes.install()
     events_fixes.install()
     iam_fixes.install()
     s3_fixes.install()
     update_fixes.install()
     resources.install()
+    persistence.install()

@@ -154,7 +154,11 @@ async fn load(client: &reqwest::Client, url: &str, token: Option<&str>, total: u
     load
 }
 
-async fn wait_for_health(client: &reqwest::Client, dev: &mut Group, url: &str) -> Result<()> {
+pub(super) async fn wait_for_health(
+    client: &reqwest::Client,
+    dev: &mut Group,
+    url: &str,
+) -> Result<()> {
     let started = Instant::now();
     loop {
         dev.check_running()?;
@@ -239,7 +243,7 @@ async fn sign_up(client: &reqwest::Client, base: &str) -> Result<String> {
         .context("cognito InitiateAuth returned no IdToken")
 }
 
-fn free_port() -> Result<u16> {
+pub(super) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind(("127.0.0.1", 0))
         .and_then(|listener| listener.local_addr())
         .context("no free port on 127.0.0.1")?
@@ -247,13 +251,13 @@ fn free_port() -> Result<u16> {
 }
 
 /// `cargo xtask dev` leading its own process group; dropping it stops the whole group.
-struct Group {
+pub(super) struct Group {
     child: Child,
     log: std::path::PathBuf,
 }
 
 impl Group {
-    fn spawn(mut command: Command, log: &std::path::Path) -> Result<Group> {
+    pub(super) fn spawn(mut command: Command, log: &std::path::Path) -> Result<Group> {
         let out = std::fs::File::create(log)
             .with_context(|| format!("cannot create {}", log.display()))?;
         let err = out.try_clone().context("cannot share the log file")?;
@@ -269,7 +273,7 @@ impl Group {
         })
     }
 
-    fn check_running(&mut self) -> Result<()> {
+    pub(super) fn check_running(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
             bail!(
                 "`cargo xtask dev` stopped ({status}); the end of its log:\n{}",
@@ -279,7 +283,25 @@ impl Group {
         Ok(())
     }
 
-    fn log_tail(&self) -> String {
+    /// SIGKILL to `cargo xtask dev` alone, as the OOM killer or a closed terminal would: what it
+    /// started gets no signal.
+    pub(super) fn kill_leader(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM to `cargo xtask dev`, as Ctrl-C would, and wait until it has stopped everything.
+    pub(super) fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub(super) fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")

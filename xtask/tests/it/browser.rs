@@ -1,12 +1,15 @@
 //! Mumble in a real browser: `cargo xtask dev` as a user starts it, driven in headless Chromium
-//! with a fake microphone, from sign-up to deleting the picture, with a second user who must not
-//! see the first one's pictures.
+//! with a fake microphone at a laptop's and a phone's size: sign-up (and sending the code again),
+//! a picture made with the mouse and a shared location, the description and the picture's actions,
+//! a forgotten password, a second user who works in Chinese with the keyboard alone and never sees
+//! the first one's pictures, and deleting.
 //!
-//! Screenshots of every main step are kept in `target/browser-test/`, with the logs of
-//! `cargo xtask dev` and chromedriver.
+//! Screenshots of every main state at both sizes are kept in `target/browser-test/`, with the
+//! logs of `cargo xtask dev` and chromedriver.
 
 mod driver;
 mod processes;
+mod restart;
 mod wav;
 
 use std::path::{Path, PathBuf};
@@ -14,8 +17,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
+use fantoccini::key::Key;
+use serde_json::{Value, json};
 
-use driver::Browser;
+use driver::{Browser, SIZES};
 use processes::Group;
 
 /// The first run deploys the local stage to the emulator and compiles the local gateway.
@@ -29,6 +34,10 @@ const SPEAKING: Duration = Duration::from_millis(3500);
 
 /// A password Cognito's policy for the stage accepts (upper, lower, digit, symbol, 8+).
 const PASSWORD: &str = "Mumble-test-2026!";
+/// The first user's password after the reset.
+const NEW_PASSWORD: &str = "Mumble-reset-2026?";
+/// Long enough for the page's own check, too weak for the stage's policy.
+const WEAK_PASSWORD: &str = "password1";
 /// The words of the recording. The offline providers cannot listen: the user types them.
 const WORDS: &str = "雨后的港口，一只红色的风筝";
 /// Every state a job without a location passes through (the weather step needs a location).
@@ -39,6 +48,12 @@ const JOB_STATES: [&str; 6] = [
     "generating",
     "storing",
     "done",
+];
+/// Text written for the image model that must never be shown as the picture's description.
+const MODEL_INSTRUCTIONS: [&str; 3] = [
+    "not instructions to you",
+    "Do not draw any text",
+    "let it shape the light",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,6 +92,13 @@ async fn a_user_records_a_mumble_sees_the_picture_and_deletes_it_and_others_neve
     assert_api_kept_its_contract(&artifacts);
 }
 
+/// How the user works the recorder.
+#[derive(Clone, Copy, PartialEq)]
+enum Hands {
+    Mouse,
+    Keyboard,
+}
+
 async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
     let first = unique_email("first");
     let second = unique_email("second");
@@ -85,29 +107,42 @@ async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
     browser
         .wait_shown("the sign-in form", UI, "signin-form")
         .await?;
-    browser.screenshot("signed-out").await?;
-    sign_up(browser, &first).await?;
+    browser.screenshots("signed-out").await?;
+    sign_up(browser, &first, true).await?;
     save_and_reload_profile(browser).await?;
-
-    let image_id = record_and_generate(browser).await?;
+    let first_image = record_and_generate(browser, Hands::Mouse, true).await?;
+    check_detail(browser, &first_image).await?;
     sign_out(browser).await?;
 
-    // Another account sees an empty gallery while the first user's picture exists.
-    sign_up(browser, &second).await?;
+    reset_password(browser, &first).await?;
+    sign_out(browser).await?;
+
+    // The second user works in Chinese, with the keyboard alone.
+    set_language(browser, "zh").await?;
+    weak_password_is_refused_in_mumbles_words(browser, &second).await?;
+    sign_up(browser, &second, false).await?;
     browser.click("nav-gallery").await?;
     browser
         .wait_for(
-            "the second user's empty gallery",
+            "the second user's empty gallery while the first user's picture exists",
             UI,
             "shown('gallery-empty') && all('gallery-item').length === 0",
         )
         .await?;
-    browser.screenshot("second-user-gallery-empty").await?;
+    browser.screenshots("second-user-gallery-empty").await?;
+    let second_image = record_and_generate(browser, Hands::Keyboard, false).await?;
+    ensure!(
+        second_image != first_image,
+        "the second user's gallery shows the first user's picture"
+    );
+    check_chinese(browser).await?;
+    open_and_delete(browser, &second_image).await?;
     sign_out(browser).await?;
+    set_language(browser, "en").await?;
 
-    sign_in(browser, &first).await?;
+    sign_in(browser, &first, NEW_PASSWORD).await?;
     browser.click("nav-gallery").await?;
-    open_and_delete(browser, &image_id).await?;
+    open_and_delete(browser, &first_image).await?;
 
     // Deleted on the server, not only on the page; and the session survives the reload.
     browser.reload().await?;
@@ -119,19 +154,59 @@ async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
         )
         .await?;
     sign_out(browser).await?;
-    browser.screenshot("signed-out-again").await?;
+    browser.screenshots("signed-out-again").await?;
     Ok(())
 }
 
-/// Sign-up, then the confirmation step; the site signs the new user in by itself.
-async fn sign_up(browser: &mut Browser, email: &str) -> Result<()> {
-    browser.click("show-signup").await?;
+/// The page's own text for `key` in its current language (from the site's `i18n.js`).
+async fn tr(browser: &Browser, key: &str, params: Value) -> Result<String> {
+    let value = browser
+        .eval(&format!(
+            "import('/assets/js/i18n.js').then((m) => m.t({}, {params}))",
+            serde_json::to_string(key)?
+        ))
+        .await?;
+    value
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("no text for {key}"))
+}
+
+async fn set_language(browser: &mut Browser, language: &str) -> Result<()> {
+    browser
+        .eval(&format!(
+            "(() => {{ const s = q('lang-select'); s.value = '{language}'; \
+             s.dispatchEvent(new Event('change')); return true; }})()"
+        ))
+        .await?;
+    let tag = if language == "zh" { "zh-CN" } else { "en" };
+    browser
+        .wait_for(
+            &format!("the page in {language}"),
+            UI,
+            &format!("document.documentElement.lang === '{tag}'"),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Sign-up, then the confirmation step (optionally asking for the code again); the site signs
+/// the new user in by itself.
+async fn sign_up(browser: &mut Browser, email: &str, resend: bool) -> Result<()> {
+    if !browser
+        .eval("shown('signup-form')")
+        .await?
+        .as_bool()
+        .unwrap_or(false)
+    {
+        browser.click("show-signup").await?;
+    }
     browser
         .wait_shown("the sign-up form", UI, "signup-form")
         .await?;
     browser.type_into("signup-email", email).await?;
     browser.type_into("signup-password", PASSWORD).await?;
-    browser.screenshot("sign-up").await?;
+    browser.screenshots("sign-up").await?;
     browser.click("signup-submit").await?;
     browser
         .wait_shown(
@@ -149,7 +224,22 @@ async fn sign_up(browser: &mut Browser, email: &str) -> Result<()> {
         prefilled.as_deref() == Some(email),
         "the confirmation step should be for {email}, shows {prefilled:?}"
     );
-    browser.screenshot("confirm-code").await?;
+    if resend {
+        browser.click("resend-code").await?;
+        let sent = tr(browser, "auth.codeResent", json!({ "email": email })).await?;
+        browser
+            .wait_for(
+                "the note that the code was sent again",
+                UI,
+                &format!(
+                    "text('confirm-intro') === {} && text('confirm-error') === ''",
+                    serde_json::to_string(&sent)?
+                ),
+            )
+            .await
+            .context("\"Send the code again\" failed")?;
+    }
+    browser.screenshots("confirm-code").await?;
     // The emulator sends no e-mail and, as moto's ConfirmSignUp does, accepts any code: the
     // user types one in the form, and the site's ConfirmSignUp call to Cognito's API confirms.
     browser.type_into("confirm-code", "123456").await?;
@@ -157,13 +247,84 @@ async fn sign_up(browser: &mut Browser, email: &str) -> Result<()> {
     wait_signed_in(browser, email).await
 }
 
-async fn sign_in(browser: &mut Browser, email: &str) -> Result<()> {
+/// A password the stage's policy refuses: the reason is shown under the password field, in the
+/// page's language and Mumble's words (not the sign-in service's).
+async fn weak_password_is_refused_in_mumbles_words(
+    browser: &mut Browser,
+    email: &str,
+) -> Result<()> {
+    browser.click("show-signup").await?;
+    browser
+        .wait_shown("the sign-up form", UI, "signup-form")
+        .await?;
+    browser.type_into("signup-email", email).await?;
+    browser.type_into("signup-password", WEAK_PASSWORD).await?;
+    browser.click("signup-submit").await?;
+    let wanted = tr(browser, "auth.error.InvalidPasswordException", json!({})).await?;
+    browser
+        .wait_for(
+            "the weak-password message under the password field",
+            UI,
+            &format!(
+                "text('signup-password-error') === {} && text('signup-error') === '' \
+                 && q('signup-password').getAttribute('aria-invalid') === 'true'",
+                serde_json::to_string(&wanted)?
+            ),
+        )
+        .await?;
+    ensure!(
+        has_chinese(&wanted),
+        "the message should be in Chinese: {wanted}"
+    );
+    browser.screenshots("weak-password").await?;
+    Ok(())
+}
+
+async fn sign_in(browser: &mut Browser, email: &str, password: &str) -> Result<()> {
     browser
         .wait_shown("the sign-in form", UI, "signin-form")
         .await?;
     browser.type_into("signin-email", email).await?;
-    browser.type_into("signin-password", PASSWORD).await?;
+    browser.type_into("signin-password", password).await?;
     browser.click("signin-submit").await?;
+    wait_signed_in(browser, email).await
+}
+
+/// "Forgot your password?": a code by e-mail (asked for twice), a new password, signed in.
+async fn reset_password(browser: &mut Browser, email: &str) -> Result<()> {
+    browser.click("show-forgot").await?;
+    browser
+        .wait_shown("the forgotten-password form", UI, "forgot-form")
+        .await?;
+    browser.type_into("forgot-email", email).await?;
+    browser.screenshots("forgot-password").await?;
+    browser.click("forgot-submit").await?;
+    browser
+        .wait_for(
+            "the new-password form",
+            UI,
+            &format!(
+                "shown('reset-form') && q('reset-email').value === {}",
+                serde_json::to_string(email)?
+            ),
+        )
+        .await?;
+    browser.click("reset-resend").await?;
+    let sent = tr(browser, "auth.codeResent", json!({ "email": email })).await?;
+    browser
+        .wait_for(
+            "the note that the reset code was sent again",
+            UI,
+            &format!(
+                "text('reset-intro') === {} && text('reset-error') === ''",
+                serde_json::to_string(&sent)?
+            ),
+        )
+        .await?;
+    browser.type_into("reset-code", "123456").await?;
+    browser.type_into("reset-password", NEW_PASSWORD).await?;
+    browser.screenshots("reset-password").await?;
+    browser.click("reset-submit").await?;
     wait_signed_in(browser, email).await
 }
 
@@ -203,32 +364,75 @@ async fn sign_out(browser: &mut Browser) -> Result<()> {
     Ok(())
 }
 
-/// Records with the fake microphone, sends, follows the job to the finished picture and finds
-/// it in the gallery; returns its image id.
-async fn record_and_generate(browser: &mut Browser) -> Result<String> {
+/// Records with the fake microphone (by mouse, or by keyboard alone with the focus kept on the
+/// record button), sends, follows the job to the finished picture and finds it in the gallery;
+/// returns its image id. With `location`, the browser shares a position and the weather texts
+/// say the weather was not available (the test runs without a weather service).
+async fn record_and_generate(
+    browser: &mut Browser,
+    hands: Hands,
+    location: bool,
+) -> Result<String> {
     browser.click("nav-record").await?;
     browser
         .wait_shown("the record view", UI, "record-button")
         .await?;
-    browser.click("record-button").await?;
+    if location {
+        // Headless Chromium has no position to give: the page gets a fixed one.
+        browser
+            .eval(
+                "(() => { navigator.geolocation.getCurrentPosition = (ok) => \
+                 ok({ coords: { latitude: 31.2304, longitude: 121.4737 } }); \
+                 if (!q('use-location').checked) q('use-location').click(); return true; })()",
+            )
+            .await?;
+        browser
+            .wait_for(
+                "the location to be ready",
+                UI,
+                "q('location-status').dataset.state === 'ready'",
+            )
+            .await?;
+    }
+    match hands {
+        Hands::Mouse => browser.click("record-button").await?,
+        Hands::Keyboard => {
+            browser.eval("(q('record-button').focus(), true)").await?;
+            browser.press(Key::Space).await?;
+        }
+    }
     browser
         .wait_for(
-            "the recording (record button in state `recording`)",
+            "the recording (record button in state `recording`, still focused)",
             UI,
-            "q('record-button').dataset.state === 'recording'",
+            "q('record-button').dataset.state === 'recording' \
+             && document.activeElement === q('record-button')",
         )
         .await?;
     tokio::time::sleep(SPEAKING).await;
-    browser.screenshot("recording").await?;
-    browser.click("record-button").await?;
+    browser.screenshots("recording").await?;
+    match hands {
+        Hands::Mouse => browser.click("record-button").await?,
+        Hands::Keyboard => browser.press(Key::Enter).await?,
+    }
     browser
         .wait_for(
-            "the recording to listen to, and an enabled send button",
+            "the recording to listen to, its length, and an enabled send button",
             UI,
             "q('record-button').dataset.state === 'idle' && shown('review') \
-             && q('playback').src.startsWith('blob:') && !q('send-button').disabled",
+             && q('playback').src.startsWith('blob:') && !q('send-button').disabled \
+             && /[1-9]/.test(text('playback-length'))",
         )
         .await?;
+    if hands == Hands::Keyboard {
+        let focused = browser
+            .eval("document.activeElement === q('record-button')")
+            .await?;
+        ensure!(
+            focused == true,
+            "after stopping with the keyboard, the focus should stay on the record button"
+        );
+    }
 
     browser
         .wait_shown(
@@ -238,8 +442,14 @@ async fn record_and_generate(browser: &mut Browser) -> Result<String> {
         )
         .await?;
     browser.type_into("offline-transcript", WORDS).await?;
-    browser.screenshot("recorded").await?;
-    browser.click("send-button").await?;
+    browser.screenshots("recorded").await?;
+    match hands {
+        Hands::Mouse => browser.click("send-button").await?,
+        Hands::Keyboard => {
+            browser.eval("(q('send-button').focus(), true)").await?;
+            browser.press(Key::Enter).await?;
+        }
+    }
 
     let status = browser
         .wait_for(
@@ -248,7 +458,6 @@ async fn record_and_generate(browser: &mut Browser) -> Result<String> {
             "['done', 'failed'].includes(q('job-status').dataset.status) && q('job-status').dataset.status",
         )
         .await?;
-    browser.screenshot("job-finished").await?;
     if status != "done" {
         bail!(
             "the job failed; the page says: {} / {}",
@@ -264,18 +473,33 @@ async fn record_and_generate(browser: &mut Browser) -> Result<String> {
             "the progress never showed `{state}` (it showed: {seen:?})"
         );
     }
-    ensure!(
-        !seen.contains(&"weather"),
-        "without a location there is no weather step, yet the progress showed it ({seen:?})"
-    );
+    if !location {
+        ensure!(
+            !seen.contains(&"weather"),
+            "without a location there is no weather step, yet the progress showed it ({seen:?})"
+        );
+    }
+    // Every step is ticked off but the weather, which says what happened instead of a tick.
     let steps = browser
         .eval(
-            "[...q('job-steps').querySelectorAll('li')].every((li) => li.dataset.state === 'done')",
+            "[...q('job-steps').querySelectorAll('li')].every((li) => \
+             li.dataset.state === (li.dataset.step === 'weather' ? 'skipped' : 'done'))",
         )
         .await?;
     ensure!(
         steps == true,
-        "every step should be ticked off once the job is done"
+        "every step but the skipped weather should be ticked off once the job is done"
+    );
+    let (step_key, result_key) = if location {
+        ("job.step.weatherUnavailable", "weather.unavailable")
+    } else {
+        ("job.step.weatherSkipped", "weather.noLocation")
+    };
+    let step_text = browser.text("job-step-weather").await?;
+    let wanted = tr(browser, step_key, json!({})).await?;
+    ensure!(
+        step_text == wanted,
+        "the weather step should say {wanted:?}, says {step_text:?}"
     );
     let upload = browser.eval("q('upload-progress').value").await?;
     ensure!(
@@ -290,9 +514,10 @@ async fn record_and_generate(browser: &mut Browser) -> Result<String> {
 
     browser
         .wait_for(
-            "the finished picture",
+            "the finished picture, and \"Record another\" instead of the used recording",
             UI,
-            "shown('result') && loaded(q('result-image'))",
+            "shown('result') && loaded(q('result-image')) && !shown('review') \
+             && q('send-button').disabled && shown('new-recording-button')",
         )
         .await?;
     let transcript = browser.text("result-transcript").await?;
@@ -300,37 +525,139 @@ async fn record_and_generate(browser: &mut Browser) -> Result<String> {
         transcript == WORDS,
         "the result should show the words {WORDS:?}, shows {transcript:?}"
     );
-    browser.screenshot("result").await?;
+    let weather = browser.text("result-weather").await?;
+    let wanted = tr(browser, result_key, json!({})).await?;
+    ensure!(
+        weather == wanted,
+        "the result's weather line should say {wanted:?}, says {weather:?}"
+    );
+    browser.screenshots("result").await?;
 
     browser.click("result-gallery-link").await?;
     let id = browser
         .wait_for(
-            "the new picture in the gallery",
+            "the new picture in the gallery, with its date and words under it",
             UI,
-            "shown('view-gallery') && all('gallery-item').length === 1 \
-             && loaded(q('gallery-thumb')) && q('gallery-item').dataset.imageId",
+            &format!(
+                "shown('view-gallery') && all('gallery-item').length === 1 \
+                 && loaded(q('gallery-thumb')) && text('gallery-caption').includes({}) \
+                 && q('gallery-caption').querySelector('time').textContent !== '' \
+                 && q('gallery-item').dataset.imageId",
+                serde_json::to_string(
+                    &WORDS[..WORDS.char_indices().nth(4).map_or(WORDS.len(), |(i, _)| i)]
+                )?
+            ),
         )
         .await?;
-    browser.screenshot("gallery").await?;
+    let status_line = browser.text("gallery-status").await?;
+    ensure!(
+        status_line.is_empty(),
+        "the gallery should not show a count line, shows {status_line:?}"
+    );
+    browser.screenshots("gallery").await?;
     id.as_str()
         .map(str::to_owned)
         .context("the gallery item has no image id")
 }
 
-/// Opens the picture's detail view, checks what it shows, and deletes it with confirmation.
-async fn open_and_delete(browser: &mut Browser, image_id: &str) -> Result<()> {
+/// The detail view: the words, a readable description without the instructions written for the
+/// image model, the prompt behind "details", and Delete and Download on screen at both sizes.
+async fn check_detail(browser: &mut Browser, image_id: &str) -> Result<()> {
+    open_detail(browser, image_id).await?;
+    let description = browser.text("detail-description").await?;
+    ensure!(
+        description.contains(WORDS),
+        "the picture's description should quote the words, it is {description:?}"
+    );
+    for instruction in MODEL_INSTRUCTIONS {
+        ensure!(
+            !description.contains(instruction),
+            "the description shows text written for the image model ({instruction:?}): {description:?}"
+        );
+    }
+    let closed = browser.eval("!q('detail-prompt-details').open").await?;
+    ensure!(
+        closed == true,
+        "the prompt should be behind a closed toggle"
+    );
+    browser
+        .eval("(q('detail-prompt-details').querySelector('summary').click(), true)")
+        .await?;
+    browser
+        .wait_shown("the prompt after opening its toggle", UI, "detail-prompt")
+        .await?;
+    let prompt = browser.text("detail-prompt").await?;
+    ensure!(
+        prompt.contains(WORDS),
+        "the prompt should quote the words: {prompt:?}"
+    );
+    for instruction in MODEL_INSTRUCTIONS {
+        ensure!(
+            !prompt.contains(instruction),
+            "the prompt is shown with its instructions to the model ({instruction:?}): {prompt:?}"
+        );
+    }
+    for (width, height) in SIZES {
+        browser.set_viewport(width, height).await?;
+        browser
+            .wait_for(
+                &format!("Delete and Download on screen without scrolling at {width}×{height}"),
+                UI,
+                "onScreen('detail-delete') && onScreen('detail-download')",
+            )
+            .await?;
+        browser.screenshot(&format!("detail-{width}")).await?;
+    }
+    browser.set_viewport(SIZES[0].0, SIZES[0].1).await?;
+    browser.click("image-dialog-close").await?;
+    browser
+        .wait_for("the detail view to close", UI, "!q('image-dialog').open")
+        .await?;
+    Ok(())
+}
+
+/// Chinese end to end: the page's language, and what the user read on the way, in Chinese.
+async fn check_chinese(browser: &mut Browser) -> Result<()> {
+    let lang = browser.eval("document.documentElement.lang").await?;
+    ensure!(
+        lang == "zh-CN",
+        "the page's language should be zh-CN, is {lang}"
+    );
+    for testid in [
+        "nav-record",
+        "nav-gallery",
+        "signout-button",
+        "gallery-empty",
+    ] {
+        let text = browser
+            .eval(&format!("q('{testid}').textContent.trim()"))
+            .await?;
+        let text = text.as_str().unwrap_or_default();
+        ensure!(
+            has_chinese(text),
+            "`{testid}` should be in Chinese, reads {text:?}"
+        );
+    }
+    Ok(())
+}
+
+fn has_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+async fn open_detail(browser: &mut Browser, image_id: &str) -> Result<()> {
     let item = format!(
         "all('gallery-item').find((e) => e.dataset.imageId === {})",
         serde_json::to_string(image_id)?
     );
     browser
         .wait_for(
-            "the first user's picture in the gallery after signing in again",
+            "the picture in the gallery",
             UI,
             &format!("shown('view-gallery') && !!({item}) && loaded(q('gallery-thumb'))"),
         )
         .await?;
-    browser.click("gallery-item").await?;
+    browser.eval(&format!("(({item}).click(), true)")).await?;
     browser
         .wait_for(
             "the detail view with the full picture",
@@ -343,18 +670,27 @@ async fn open_and_delete(browser: &mut Browser, image_id: &str) -> Result<()> {
         transcript == WORDS,
         "the detail view should show the words {WORDS:?}, shows {transcript:?}"
     );
-    let prompt = browser.text("detail-prompt").await?;
-    ensure!(
-        prompt.contains(WORDS),
-        "the picture's description should quote the words, it is {prompt:?}"
-    );
-    browser.screenshot("detail").await?;
+    Ok(())
+}
+
+/// Opens the picture's detail view and deletes it with confirmation.
+async fn open_and_delete(browser: &mut Browser, image_id: &str) -> Result<()> {
+    open_detail(browser, image_id).await?;
+    let description = browser.text("detail-description").await?;
+    let lang = browser.eval("document.documentElement.lang").await?;
+    if lang == "zh-CN" {
+        ensure!(
+            has_chinese(&description.replace(WORDS, "")),
+            "the description should be in Chinese around the words: {description:?}"
+        );
+    }
+    browser.screenshots("detail").await?;
 
     browser.click("detail-delete").await?;
     browser
         .wait_for("the delete confirmation", UI, "q('confirm-dialog').open")
         .await?;
-    browser.screenshot("confirm-delete").await?;
+    browser.screenshots("confirm-delete").await?;
     browser.click("confirm-delete").await?;
     browser
         .wait_for(
@@ -364,17 +700,19 @@ async fn open_and_delete(browser: &mut Browser, image_id: &str) -> Result<()> {
              && all('gallery-item').length === 0 && shown('gallery-empty')",
         )
         .await?;
-    browser.screenshot("deleted").await?;
+    browser.screenshots("deleted").await?;
     Ok(())
 }
 
 /// `cargo xtask dev` as a user runs it, on a free port.
-struct Dev {
-    group: Group,
-    url: String,
+pub struct Dev {
+    pub group: Group,
+    pub url: String,
 }
 
-async fn start_dev(artifacts: &Path, scratch: &Path) -> Result<Dev> {
+/// Starts `cargo xtask dev` with its data in `scratch/data` (the same folder on every call) and
+/// waits until it answers.
+pub async fn start_dev(artifacts: &Path, scratch: &Path) -> Result<Dev> {
     // dev runs itself again (for deploy and outputs) through its own path; a private copy keeps a
     // cargo build elsewhere in the same target dir from replacing that file while the test runs.
     let xtask = scratch.join("xtask");
@@ -406,7 +744,7 @@ async fn start_dev(artifacts: &Path, scratch: &Path) -> Result<Dev> {
     Ok(Dev { group, url })
 }
 
-fn unique_email(who: &str) -> String {
+pub fn unique_email(who: &str) -> String {
     format!("{who}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
@@ -417,7 +755,7 @@ fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-fn artifacts_dir() -> PathBuf {
+pub fn artifacts_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"))

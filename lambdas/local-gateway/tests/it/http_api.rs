@@ -47,7 +47,8 @@ async fn missing_or_bad_tokens_get_api_gateways_401_without_calling_the_function
         let response = request.send().await.expect("request");
         assert_eq!(response.status(), 401, "token {token:?}");
         let body: Value = response.json().await.expect("json");
-        assert_eq!(body, serde_json::json!({"message": "Unauthorized"}));
+        assert_eq!(body["error"]["code"], "unauthorized", "{body}");
+        assert_eq!(body["message"], "Unauthorized");
     }
 }
 
@@ -79,7 +80,37 @@ async fn open_routes_need_no_token_and_unknown_routes_are_404() {
         assert_eq!(response.status(), 404, "{path}");
         let body: Value = response.json().await.expect("json");
         assert_eq!(body["message"], "Not Found");
+        assert_eq!(body["error"]["code"], "not_found");
     }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_gets_a_json_413_in_the_error_shape() {
+    let dir = site();
+    let gateway = start(dir.path()).await;
+    let response = reqwest::Client::new()
+        .post(gateway.url("/api/v1/generate"))
+        .bearer_auth(GOOD_TOKEN)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 10 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "not axum's text/plain rejection"
+    );
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("10 MB"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Headless Chromium through chromedriver (WebDriver), with the few moves the test makes:
-//! find by `data-testid`, click, type, wait for a page state, take a screenshot.
+//! find by `data-testid`, click, type, press a key, wait for a page state, resize the viewport,
+//! take a screenshot.
 //!
 //! Every wait is bounded and names what did not appear; the page's own error line is quoted,
 //! because that is usually the reason.
@@ -9,7 +10,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -17,6 +20,9 @@ use super::processes::{self, Group};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// The two screens every state is checked and photographed at: a laptop and a phone.
+pub const SIZES: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 
 /// Small helpers every probe script can use: `q(testid)` finds an element, `shown(testid)` says
 /// whether a user can see it (present, not hidden, laid out).
@@ -26,6 +32,9 @@ const all = (id) => [...document.querySelectorAll(`[data-testid="${id}"]`)];
 const shown = (id) => { const e = q(id); return !!e && e.checkVisibility(); };
 const text = (id) => (q(id)?.textContent ?? '').trim();
 const loaded = (img) => !!img && img.complete && img.naturalWidth > 0;
+const onScreen = (id) => { const e = q(id); if (!e || !e.checkVisibility()) return false;
+  const r = e.getBoundingClientRect();
+  return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth; };
 "#;
 
 pub struct Browser {
@@ -71,7 +80,7 @@ impl Browser {
             "--disable-sync".into(),
             "--disable-dev-shm-usage".into(),
             "--lang=en-US".into(),
-            "--window-size=1280,1000".into(),
+            "--window-size=1280,900".into(),
             format!("--user-data-dir={}", profile.display()),
             "--use-fake-device-for-media-stream".into(),
             "--use-fake-ui-for-media-stream".into(),
@@ -147,6 +156,51 @@ impl Browser {
             .send_keys(value)
             .await
             .with_context(|| format!("cannot type into `{testid}`"))
+    }
+
+    /// Presses and releases `key` wherever the keyboard focus is, as a keyboard user would.
+    pub async fn press(&self, key: Key) -> Result<()> {
+        let value: char = key.into();
+        let actions = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value })
+            .then(KeyAction::Up { value });
+        self.client
+            .perform_actions(actions)
+            .await
+            .with_context(|| format!("cannot press {key:?}"))
+    }
+
+    /// Makes the page's viewport `width` × `height` CSS pixels (the window is resized until the
+    /// viewport, not the window, has that size).
+    pub async fn set_viewport(&self, width: u32, height: u32) -> Result<()> {
+        let (mut window_width, mut window_height) = (width, height);
+        for _ in 0..3 {
+            self.client
+                .set_window_size(window_width, window_height)
+                .await
+                .context("cannot resize the window")?;
+            let inner = self.eval("[window.innerWidth, window.innerHeight]").await?;
+            let (Some(inner_width), Some(inner_height)) = (inner[0].as_i64(), inner[1].as_i64())
+            else {
+                bail!("the page reports no viewport size: {inner}");
+            };
+            if inner_width == i64::from(width) && inner_height == i64::from(height) {
+                return Ok(());
+            }
+            window_width = (i64::from(window_width) + i64::from(width) - inner_width).max(1) as u32;
+            window_height =
+                (i64::from(window_height) + i64::from(height) - inner_height).max(1) as u32;
+        }
+        Ok(())
+    }
+
+    /// A screenshot at each of [`SIZES`], named `NN-{name}-{width}.png`; ends at the first size.
+    pub async fn screenshots(&mut self, name: &str) -> Result<()> {
+        for (width, height) in SIZES.iter().rev() {
+            self.set_viewport(*width, *height).await?;
+            self.screenshot(&format!("{name}-{width}")).await?;
+        }
+        Ok(())
     }
 
     /// Evaluates a JavaScript expression (with the [`PRELUDE`] helpers) in the page.

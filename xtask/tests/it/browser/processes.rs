@@ -49,6 +49,13 @@ impl Group {
         Ok(())
     }
 
+    /// SIGKILL to the leader alone, as the OOM killer or a closed terminal would: whatever it
+    /// started gets no signal and is on its own.
+    pub fn kill_leader(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The last lines of the process's output, for failure messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
