@@ -254,6 +254,7 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
             &[
                 jobs::GET,
                 jobs::ADVANCE,
+                jobs::SPEND_PROVIDER_BUDGET,
                 images::PUT,
                 connections::LIST_BY_USER,
                 connections::DELETE,

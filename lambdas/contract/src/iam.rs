@@ -90,6 +90,9 @@ pub mod jobs {
     /// `stuck`, `audio_keys_in_use`: the hourly clean-up's scans.
     pub const SCAN: Grant = table(Table::Jobs, &["dynamodb:Scan"]);
     pub const FAIL_IF_STUCK: Grant = table(Table::Jobs, &["dynamodb:UpdateItem"]);
+    /// The stage's daily budget of paid provider calls, a counter in the jobs table
+    /// (`mumble_core::store::quota`).
+    pub const SPEND_PROVIDER_BUDGET: Grant = table(Table::Jobs, &["dynamodb:UpdateItem"]);
 }
 
 /// `ConnectionStore` (`mumble_core::connections`).

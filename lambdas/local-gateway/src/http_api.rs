@@ -90,10 +90,6 @@ pub async fn handle(
     };
     let route_key = matched.route.key();
     let answered = |response: Response| checked(&gateway, &route_key, response);
-    // Over the payload limit (or unreadable): API Gateway answers before any authorizer.
-    let Ok(body) = body else {
-        return answered(answer(answers::PAYLOAD_TOO_LARGE)).await;
-    };
     let Some(function) = gateway.http_functions.get(&matched.route.function).cloned() else {
         tracing::error!(function = %matched.route.function, "no function is loaded for this route");
         return answered(answer(answers::INTERNAL_SERVER_ERROR)).await;
@@ -167,7 +163,13 @@ async fn checked(gateway: &Gateway, route_key: &str, response: Response) -> Resp
     let (parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
-        Err(e) => return message(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => {
+            return message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                &e.to_string(),
+            );
+        }
     };
     let problems: Vec<String> = conformance
         .check_response(route_key, parts.status.as_u16(), &bytes)
@@ -180,6 +182,7 @@ async fn checked(gateway: &Gateway, route_key: &str, response: Response) -> Resp
     conformance.record(route_key, &problems);
     message(
         StatusCode::INTERNAL_SERVER_ERROR,
+        "openapi_violation",
         &format!(
             "the response does not match the OpenAPI document: {}",
             problems.join("; ")

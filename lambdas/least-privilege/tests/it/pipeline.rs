@@ -12,7 +12,7 @@ use mumble_core::offline::{RenderedImage, SuppliedTranscript};
 use mumble_core::pipeline_fakes::FakeManagementApi;
 use mumble_core::push::{ConnectionPusher, ManagementApi};
 use mumble_core::secrets::{SecretSource, SsmSecrets};
-use mumble_core::store::{DynamoImages, ImageStore, S3Media};
+use mumble_core::store::{DynamoImages, DynamoProviderBudget, ImageStore, S3Media};
 use serde_json::{Value, json};
 
 use crate::role::Role;
@@ -63,6 +63,11 @@ fn worker_deps(role: &Role, management: &FakeManagementApi) -> worker::Deps {
             )),
             poster: Arc::new(ManagementApi::new(&role.sdk, &management.endpoint)),
         }),
+        budget: Arc::new(DynamoProviderBudget::new(
+            mumble_core::aws::dynamodb_client(&role.sdk),
+            role.env("JOBS_TABLE"),
+            100,
+        )),
     }
 }
 
