@@ -29,7 +29,7 @@ fn colour_enabled() -> bool {
 
 /// False when `NO_COLOR` is set; a command printing data to a terminal stdout also checks that.
 pub fn colour_allowed() -> bool {
-    !std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 /// Wraps `text` in an ANSI style when colour is enabled.
