@@ -255,11 +255,12 @@ fn stack_sources(
                 .map(|(name, parameter)| (name.clone(), parameter.source))
                 .collect();
             // A reviewed template must take the parameters this version of Mumble fills.
-            let declared: Vec<&String> = document["Parameters"]
+            let declared: std::collections::BTreeSet<&String> = document["Parameters"]
                 .as_object()
                 .map(|declared| declared.keys().collect())
                 .unwrap_or_default();
-            let expected: Vec<&String> = parameters.iter().map(|(name, _)| name).collect();
+            let expected: std::collections::BTreeSet<&String> =
+                parameters.iter().map(|(name, _)| name).collect();
             if declared != expected {
                 bail!(
                     "the template of {} declares the parameters {declared:?}, but this version of Mumble fills {expected:?}; write the templates again with `cargo xtask synth --stage {}`",

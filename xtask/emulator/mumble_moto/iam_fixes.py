@@ -15,6 +15,9 @@ or stack is refused as on AWS:
 - CloudFront: the distribution in the path (`CreateInvalidation`, `GetInvalidation`, ...).
 
 - S3 `DeleteObjects`: each key (moto checks the bucket).
+- DynamoDB `TransactWriteItems` and `TransactGetItems`: IAM has no such actions; AWS authorizes
+  each item's own action (`PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`,
+  `GetItem`) on its table, and so does this.
 
 Signatures are not verified (the access key and session token must still be known): moto
 recomputes a query-protocol request's signature from a re-encoded form that differs from the
@@ -203,6 +206,42 @@ def _presigned_headers(response: Any) -> dict[str, str] | None:
     return headers
 
 
+_DYNAMODB_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def _dynamodb_transaction_items(response: Any) -> list[tuple[str, str]]:
+    """`(action, table ARN)` for each item of a DynamoDB transaction; empty for other requests."""
+    if response.service_name != "dynamodb" or response._get_action() not in (
+        "TransactWriteItems",
+        "TransactGetItems",
+    ):
+        return []
+    checks = []
+    for item in _json_body(response).get("TransactItems", []):
+        for kind, params in item.items():
+            action = _DYNAMODB_ITEM_ACTIONS.get(kind)
+            table = params.get("TableName") if isinstance(params, dict) else None
+            if action and isinstance(table, str):
+                arn = f"arn:aws:dynamodb:{response.region}:{response.current_account}:table/{table}"
+                checks.append((f"dynamodb:{action}", arn))
+    return checks
+
+
+def _as_action(iam_request_cls: type, action: str) -> type:
+    class ItemRequest(iam_request_cls):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._action = action
+
+    return ItemRequest
+
+
 def _without_signature_check(iam_request_cls: type) -> type:
     class Presigned(iam_request_cls):  # type: ignore[misc, valid-type]
         def check_signature(self) -> None:
@@ -231,13 +270,19 @@ def install() -> None:
         if presigned is not None:
             self.headers, headers = presigned, self.headers
         try:
-            for each in _resources(self, resource):
-                _authorize_one(self, iam_request_cls, each)
+            items = _dynamodb_transaction_items(self) if resource == "*" else []
+            for action, each in items:
+                _authorize_one(self, _as_action(iam_request_cls, action), each, action)
+            if not items:
+                for each in _resources(self, resource):
+                    _authorize_one(self, iam_request_cls, each)
         finally:
             if presigned is not None:
                 self.headers = headers
 
-    def _authorize_one(self: Any, iam_request_cls: type, each: str) -> None:
+    def _authorize_one(
+        self: Any, iam_request_cls: type, each: str, action: str | None = None
+    ) -> None:
         try:
             original(self, iam_request_cls, each)
         except Exception as error:
@@ -245,7 +290,7 @@ def install() -> None:
                 # One line per refusal, for tests to name what a role lacks (AWS's own
                 # messages do not always name the resource, S3's never do).
                 print(
-                    f"mumble-iam denied {_access_key(self)} {_action(self)} {each}",
+                    f"mumble-iam denied {_access_key(self)} {action or _action(self)} {each}",
                     file=sys.stderr,
                     flush=True,
                 )
