@@ -208,6 +208,11 @@ impl ApiError {
     }
 }
 
+/// Turns a handler's result into the response; the single mapping point for errors.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
 #[cfg(test)]
 mod echo_tests {
     use super::*;
@@ -221,9 +226,4 @@ mod echo_tests {
         assert_eq!(echo("job-7"), "job-7");
         assert_eq!(echo(&"雨".repeat(70)).chars().count(), MAX_ECHO_CHARS + 1);
     }
-}
-
-/// Turns a handler's result into the response; the single mapping point for errors.
-pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    result.unwrap_or_else(ApiError::into_response)
 }

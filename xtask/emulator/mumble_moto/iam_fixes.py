@@ -233,6 +233,10 @@ def _dynamodb_transaction_items(response: Any) -> list[tuple[str, str]]:
     return checks
 
 
+# Operations whose IAM action has another name than the operation (moto checks the operation's).
+_IAM_ACTION_OF_OPERATION = {"lambda:Invoke": "lambda:InvokeFunction"}
+
+
 def _as_action(iam_request_cls: type, action: str) -> type:
     class ItemRequest(iam_request_cls):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -269,13 +273,16 @@ def install() -> None:
         presigned = _presigned_headers(self)
         if presigned is not None:
             self.headers, headers = presigned, self.headers
+        renamed = _IAM_ACTION_OF_OPERATION.get(_action(self))
+        if renamed:
+            iam_request_cls = _as_action(iam_request_cls, renamed)
         try:
             items = _dynamodb_transaction_items(self) if resource == "*" else []
             for action, each in items:
                 _authorize_one(self, _as_action(iam_request_cls, action), each, action)
             if not items:
                 for each in _resources(self, resource):
-                    _authorize_one(self, iam_request_cls, each)
+                    _authorize_one(self, iam_request_cls, each, renamed)
         finally:
             if presigned is not None:
                 self.headers = headers

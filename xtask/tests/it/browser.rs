@@ -393,6 +393,11 @@ async fn record_and_generate(
                 "q('location-status').dataset.state === 'ready'",
             )
             .await?;
+    } else {
+        // The choice is remembered in the browser: a user who shares no location turns it off.
+        browser
+            .eval("(() => { if (q('use-location').checked) q('use-location').click(); return true; })()")
+            .await?;
     }
     match hands {
         Hands::Mouse => browser.click("record-button").await?,

@@ -213,7 +213,7 @@ fn post_generate(body: Value) -> lambda_http::Request {
 async fn generate_queues_a_job_and_starts_the_worker_under_its_role() {
     let w = World::new().await;
     let role = w.role("generate").await;
-    w.worker_function(&role.env("WORKER_FUNCTION")).await;
+    Box::pin(w.worker_function(&role.env("WORKER_FUNCTION"))).await;
     let deps = generate_deps(&role);
 
     let (status, body) = json_response(

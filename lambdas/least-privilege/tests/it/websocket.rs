@@ -50,7 +50,7 @@ fn status(response: &ApiGatewayProxyResponse) -> i64 {
 async fn websocket_connects_starts_jobs_and_disconnects_under_its_role() {
     let w = World::new().await;
     let role = w.role("websocket").await;
-    w.worker_function(&role.env("WORKER_FUNCTION")).await;
+    Box::pin(w.worker_function(&role.env("WORKER_FUNCTION"))).await;
     let dynamodb = mumble_core::aws::dynamodb_client(&role.sdk);
     let deps = websocket::Deps {
         connections: Arc::new(DynamoConnections::new(
