@@ -58,8 +58,10 @@ pub mod images {
     pub const GET: Grant = table(Table::Images, &["dynamodb:Query"]);
     pub const LIST_BY_USER: Grant = index(Table::Images, &["dynamodb:Query"]);
     pub const DELETE: Grant = table(Table::Images, &["dynamodb:DeleteItem"]);
-    /// The image processor records an image's size and thumbnail.
-    pub const RECORD_DETAILS: Grant = table(Table::Images, &["dynamodb:UpdateItem"]);
+    /// The image processor finds an image's record (its sort key is not in the object key) and
+    /// records the image's size and thumbnail.
+    pub const RECORD_DETAILS: Grant =
+        table(Table::Images, &["dynamodb:Query", "dynamodb:UpdateItem"]);
 }
 
 /// `UserStore` (`mumble_core::store::users`).
