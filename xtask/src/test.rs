@@ -250,13 +250,14 @@ fn nextest_available() -> bool {
 fn rust_tests(env: &ChildEnv, filters: &[String], with_browser: bool) -> Result<Outcome> {
     let nextest = nextest_available();
     let exclude_browser = format!("not ({BROWSER_TESTS})");
+    // Every failure in one run: CI and a person fixing several at once see them all.
     let mut args = if nextest {
-        vec!["nextest", "run", "--workspace"]
+        vec!["nextest", "run", "--workspace", "--no-fail-fast"]
     } else {
         ui::warn(
             "cargo-nextest not found: running `cargo test` instead (install it with `cargo install cargo-nextest`)",
         );
-        vec!["test", "--workspace"]
+        vec!["test", "--workspace", "--no-fail-fast"]
     };
     if nextest {
         if !with_browser {

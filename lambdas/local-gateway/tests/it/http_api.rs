@@ -47,8 +47,11 @@ async fn missing_or_bad_tokens_get_api_gateways_401_without_calling_the_function
         let response = request.send().await.expect("request");
         assert_eq!(response.status(), 401, "token {token:?}");
         let body: Value = response.json().await.expect("json");
-        assert_eq!(body["error"]["code"], "unauthorized", "{body}");
-        assert_eq!(body["message"], "Unauthorized");
+        assert_eq!(
+            body,
+            serde_json::json!({ "message": "Unauthorized" }),
+            "as API Gateway answers"
+        );
     }
 }
 
@@ -79,8 +82,11 @@ async fn open_routes_need_no_token_and_unknown_routes_are_404() {
             .expect("request");
         assert_eq!(response.status(), 404, "{path}");
         let body: Value = response.json().await.expect("json");
-        assert_eq!(body["message"], "Not Found");
-        assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(
+            body,
+            serde_json::json!({ "message": "Not Found" }),
+            "as API Gateway answers"
+        );
     }
 }
 
