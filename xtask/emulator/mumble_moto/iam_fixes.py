@@ -254,11 +254,28 @@ def _without_signature_check(iam_request_cls: type) -> type:
     return Presigned
 
 
+def _conditional_denies_narrow_nothing() -> None:
+    """moto evaluates no conditions, so a conditional Deny would deny every request of its actions
+    (a bootstrap role's "not another stage's tagged resources" would refuse its own stage). Such a
+    Deny is not applied here; the templates' property tests check those statements instead."""
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    original = IAMPolicyStatement.is_action_permitted
+
+    def is_action_permitted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._statement.get("Effect") == "Deny" and self._statement.get("Condition"):
+            return PermissionResult.NEUTRAL
+        return original(self, *args, **kwargs)
+
+    IAMPolicyStatement.is_action_permitted = is_action_permitted
+
+
 def install() -> None:
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
 
     _read_policy_documents_as_stored_by_cloudformation()
+    _conditional_denies_narrow_nothing()
 
     original = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
