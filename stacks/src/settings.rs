@@ -148,6 +148,15 @@ struct RawStage {
     max_generations_per_user_per_day: u32,
     max_provider_calls_per_day: u32,
     worker_reserved_concurrency: u32,
+    #[serde(default = "default_release_retention")]
+    release_retention: u32,
+}
+
+/// Releases kept per stage when `release_retention` is not given.
+pub const DEFAULT_RELEASE_RETENTION: u32 = 20;
+
+fn default_release_retention() -> u32 {
+    DEFAULT_RELEASE_RETENTION
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -202,6 +211,8 @@ pub struct Stage {
     pub max_provider_calls_per_day: u32,
     /// Worker instances that may run at once (reserved from the account's concurrency).
     pub worker_reserved_concurrency: u32,
+    /// How many releases (`cargo xtask releases`) are kept; a rollback can reach any of them.
+    pub release_retention: u32,
 }
 
 impl Stage {
@@ -564,6 +575,12 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
         || "0 days is not accepted by S3".into(),
         || "use 1 or more".into(),
     )?;
+    c.check(
+        raw.release_retention >= 2,
+        "release_retention",
+        || "a rollback needs the release before the current one".into(),
+        || "use 2 or more".into(),
+    )?;
 
     Ok(Stage {
         name: name.to_owned(),
@@ -593,6 +610,7 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
         max_generations_per_user_per_day: raw.max_generations_per_user_per_day,
         max_provider_calls_per_day: raw.max_provider_calls_per_day,
         worker_reserved_concurrency: raw.worker_reserved_concurrency,
+        release_retention: raw.release_retention,
     })
 }
 

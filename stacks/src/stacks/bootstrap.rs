@@ -175,6 +175,39 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
             ))],
         )
         .sid("PublishSite"),
+        // Releases: old release records are pruned; a rollback copies old site versions back
+        // and sets each function's code to the key its release names.
+        Statement::allow(
+            &["s3:DeleteObject"],
+            vec![Expr::sub("${ArtifactsBucket.Arn}/releases/*")],
+        )
+        .sid("PruneReleases"),
+        Statement::allow(
+            &["s3:ListBucketVersions"],
+            vec![arn(&format!(
+                "s3:::mumble-{name}-{}-sitebucket-*",
+                Part::Web
+            ))],
+        )
+        .sid("ListSiteVersions"),
+        Statement::allow(
+            &["s3:GetObjectVersion"],
+            vec![arn(&format!(
+                "s3:::mumble-{name}-{}-sitebucket-*/*",
+                Part::Web
+            ))],
+        )
+        .sid("RestoreSiteVersions"),
+        Statement::allow(
+            &[
+                "lambda:UpdateFunctionCode",
+                "lambda:GetFunctionConfiguration",
+            ],
+            vec![arn(&format!(
+                "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:mumble-{name}-*"
+            ))],
+        )
+        .sid("RestoreFunctionCode"),
         Statement::allow(
             &[
                 "cloudfront:CreateInvalidation",

@@ -43,7 +43,9 @@ pub fn template(stage: &Stage) -> Template {
 
     t.add(
         SITE_BUCKET,
-        Resource::new(Bucket::private()).stateful(stage.protected),
+        // Versioned: a release records the version of every site file, and a rollback copies
+        // those versions back.
+        Resource::new(Bucket::private().versioned()).stateful(stage.protected),
     );
     let oac = t.add(
         "OriginAccessControl",
