@@ -17,6 +17,7 @@ use crate::{stage, tools, ui};
 mod dev_restart;
 mod gateway;
 mod lambdas;
+pub mod proxy;
 
 /// What every benchmark is given.
 #[derive(Debug, Clone)]

@@ -58,6 +58,12 @@ pub enum Command {
     Destroy(Destroy),
     /// Continue a rollback for a stack stuck in UPDATE_ROLLBACK_FAILED
     Recover(Recover),
+    /// List a stage's releases, newest first, with what each changed
+    Releases(Releases),
+    /// Put a stage back to an earlier release: stacks, function code and site
+    Rollback(Rollback),
+    /// On every save, rebuild changed functions and hotswap them, and sync the site
+    Watch(Watch),
     /// Run the whole of Mumble on this machine at http://127.0.0.1:3000
     Dev(Dev),
     /// Set or list a stage's secrets (SSM SecureString parameters); values are never printed
@@ -184,6 +190,14 @@ pub struct Deploy {
     /// Allow replacing a table, bucket or user pool in a protected stage
     #[arg(long)]
     pub allow_replacement: bool,
+    /// Create a change set for every stack, even one whose template and parameters are as the
+    /// last release recorded (for a stack changed outside Mumble)
+    #[arg(long)]
+    pub force: bool,
+    /// When only function code and site files changed, update those directly, without a change
+    /// set (unprotected stages; anything else falls back to a full deploy)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub hotswap: bool,
     #[command(flatten)]
     pub sources: Sources,
     /// Give up waiting for one stack after this many minutes
@@ -313,6 +327,49 @@ pub struct Recover {
     pub stage: StageArg,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct Releases {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Rollback {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The release to put back (default: the one before the current release)
+    #[arg(long, value_name = "ID")]
+    pub to: Option<u64>,
+    /// Do not ask for confirmation (required without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show what would be put back and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Give up waiting for one stack after this many minutes
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub timeout: u64,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct Watch {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The static site folder (default: site/)
+    #[arg(long, env = "MUMBLE_SITE_DIR", value_name = "DIR")]
+    pub site: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

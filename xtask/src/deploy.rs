@@ -2,10 +2,13 @@
 
 pub mod bench;
 pub mod changeset;
+pub mod code;
 pub mod events;
+mod hotswap;
 pub mod plan;
 pub mod stack;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +25,7 @@ use stacks::{Output, Part, Stage};
 use crate::build::{self, Artifact};
 use crate::cli::{AwsArgs, Deploy, OutputFormat, Sources};
 use crate::outputs::StageOutputs;
+use crate::release::{self, Release, StackRecord};
 use crate::site_sync::{self, SiteFile};
 use crate::{aws, cdn, cost, tools, ui};
 use changeset::{Changes, Prepared, TemplateSource};
@@ -91,11 +95,11 @@ impl Target {
     }
 
     fn cfn(&self, stack: &StackSource) -> aws_sdk_cloudformation::Client {
-        aws_sdk_cloudformation::Client::new(&stack::config_for(
-            &self.config,
-            &self.stage,
-            &stack.region,
-        ))
+        self.cfn_in(&stack.region)
+    }
+
+    fn cfn_in(&self, region: &str) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&stack::config_for(&self.config, &self.stage, region))
     }
 }
 
@@ -107,14 +111,49 @@ impl Deploy {
                  pass `--yes` to deploy without asking (CI), or `--dry-run` to only see the plan"
             );
         }
+        if self.hotswap
+            && crate::stage::load_settings()?
+                .stage(&self.stage.stage)?
+                .protected
+        {
+            bail!(
+                "stage `{}` is protected; --hotswap would change its functions outside \
+                 CloudFormation and past its traffic shifting. Deploy without --hotswap",
+                self.stage.stage
+            );
+        }
         let target = Target::prepare(&self.stage.stage, &self.aws, &self.sources).await?;
         if self.dry_run {
             let plan = plan(&target).await?;
             return print(&plan, self.output);
         }
+        if self.hotswap
+            && let Some(report) = hotswap::run(&target, self.wait).await?
+        {
+            return print(&report, self.output);
+        }
         let report = deploy(&target, &self).await?;
         print(&report, self.output)
     }
+}
+
+/// A hotswap of prepared artifacts (`cargo xtask watch`): `None` when the change needs a full
+/// deploy (the reason is shown as a warning).
+pub async fn hotswap_only(
+    stage: Stage,
+    config: SdkConfig,
+    artifacts: Vec<Artifact>,
+    site_dir: PathBuf,
+) -> Result<Option<Report>> {
+    let stacks = stack_sources(&stage, None)?;
+    let target = Target {
+        stage,
+        config,
+        stacks,
+        artifacts,
+        site_dir,
+    };
+    hotswap::run(&target, false).await
 }
 
 /// The plan of a deploy, without deploying: what `cargo xtask diff` shows.
@@ -131,7 +170,11 @@ pub fn print<T: Serialize + std::fmt::Display>(value: &T, output: OutputFormat) 
     Ok(())
 }
 
-/// Steps 2–9: bootstrap, artifacts, stacks, site config, site sync, invalidation, report.
+/// Steps 2–9: bootstrap, artifacts, stacks, site config, site sync, invalidation, release.
+///
+/// The last release says what is in place: a stack whose template and parameters are the ones
+/// it recorded (and that nothing has updated since) gets no change set, and an artifact or
+/// template it names is not looked for again. So a deploy with nothing changed only reads.
 async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
     let started = Instant::now();
     let stage = &target.stage;
@@ -141,13 +184,54 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
     ));
     let mut outputs = StageOutputs::default();
     let mut stacks = Vec::new();
+    let mut records = Vec::new();
+    let mut replaced = Vec::new();
     let mut artifacts_uploaded = Vec::new();
+    let mut previous: Option<Release> = None;
+    let s3 = aws_sdk_s3::Client::new(&target.config);
     for synth in &target.stacks {
-        let result = deploy_stack(target, synth, &outputs, flags).await?;
         let cfn = target.cfn(synth);
-        let found = stack::describe(&cfn, &synth.name)
-            .await?
-            .context("the stack vanished after its deploy")?;
+        let before = stack::describe(&cfn, &synth.name).await?;
+        if synth.part == Part::Bootstrap
+            && let Some(bucket) = before.as_ref().and_then(|found| {
+                stack::outputs_of(found).remove(Output::ArtifactsBucketName.name())
+            })
+        {
+            previous = release::latest(&s3, &bucket, &stage.name).await?;
+        }
+        let parameters = parameters(synth, &outputs, &target.artifacts)?;
+        let sha256 = hex::encode(Sha256::digest(synth.body.as_bytes()));
+        let recorded = previous
+            .as_ref()
+            .and_then(|release| release.stack(&synth.name))
+            .filter(|record| {
+                !flags.force && is_in_place(record, &sha256, &parameters, before.as_ref())
+            });
+        let (result, found) = match (recorded, before) {
+            (Some(record), Some(found)) => {
+                ui::info(format!(
+                    "{}: unchanged since release {} (template and parameters as recorded)",
+                    synth.name,
+                    previous.as_ref().map_or(0, |release| release.id)
+                ));
+                let result = StackResult {
+                    name: synth.name.clone(),
+                    action: StackAction::Unchanged,
+                    changes: Changes::default(),
+                };
+                debug_assert_eq!(record.template_sha256, sha256);
+                (result, found)
+            }
+            (_, before) => {
+                let result =
+                    deploy_stack(target, synth, &outputs, before.as_ref(), &parameters, flags)
+                        .await?;
+                let found = stack::describe(&cfn, &synth.name)
+                    .await?
+                    .context("the stack vanished after its deploy")?;
+                (result, found)
+            }
+        };
         if stage.protected && !found.enable_termination_protection().unwrap_or(false) {
             cfn.update_termination_protection()
                 .stack_name(&synth.name)
@@ -163,37 +247,65 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
         outputs
             .stacks
             .insert(synth.name.clone(), stack::outputs_of(&found));
-        stacks.push(result);
+        let bucket = outputs.require(stage, Output::ArtifactsBucketName)?;
+        let known = previous
+            .as_ref()
+            .map(Release::artifact_keys)
+            .unwrap_or_default();
         if synth.part == Part::Bootstrap {
-            let bucket = outputs.require(stage, Output::ArtifactsBucketName)?;
             artifacts_uploaded =
-                upload_artifacts(&target.config, &bucket, &target.artifacts).await?;
+                upload_artifacts(&target.config, &bucket, &target.artifacts, &known).await?;
         }
+        let template_key = template_key(&synth.name, &sha256);
+        if !known.contains(&template_key) {
+            upload_template(target, &bucket, &template_key, &synth.body).await?;
+        }
+        replaced.extend(
+            result
+                .changes
+                .0
+                .iter()
+                .filter(|change| change.loses_data())
+                .map(|change| {
+                    format!(
+                        "{}/{} ({})",
+                        synth.name, change.logical_id, change.resource_type
+                    )
+                }),
+        );
+        records.push(StackRecord {
+            name: synth.name.clone(),
+            region: synth.region.clone(),
+            template_key,
+            template_sha256: sha256,
+            parameters: parameter_map(&parameters),
+            updated: stack::updated_of(&found),
+        });
+        stacks.push(result);
     }
 
-    ui::step("syncing the site");
-    let s3 = aws_sdk_s3::Client::new(&target.config);
-    let bucket = outputs.require(stage, Output::SiteBucketName)?;
-    let files = site_sync::local_files(&target.site_dir, vec![site_config(target, &outputs)?])?;
-    let remote = site_sync::remote_etags(&s3, &bucket).await?;
-    let site = site_sync::plan(&files, &remote);
-    site_sync::apply(&s3, &bucket, &files, &site).await?;
-    ui::info(format!(
-        "{} uploaded, {} deleted, {} unchanged",
-        site.upload.len(),
-        site.delete.len(),
-        site.unchanged
-    ));
+    let (site, manifest, invalidation) =
+        sync_site(target, &s3, &outputs, previous.as_ref(), flags.wait).await?;
 
-    let paths = cdn::invalidation_paths(site.upload.iter().chain(&site.delete));
-    let invalidation = if paths.is_empty() {
-        None
-    } else {
-        ui::step("invalidating the CDN");
-        let distribution_id = outputs.require(stage, Output::DistributionId)?;
-        let cloudfront = aws_sdk_cloudfront::Client::new(&target.config);
-        Some(cdn::invalidate(&cloudfront, &distribution_id, &paths, flags.wait).await?)
-    };
+    let functions = target
+        .artifacts
+        .iter()
+        .map(|artifact| (artifact.function.clone(), artifact.key.clone()))
+        .collect();
+    let release = record_release(
+        target,
+        &outputs,
+        previous.as_ref(),
+        NewRelease {
+            kind: release::Kind::Deploy,
+            rollback_to: None,
+            functions,
+            stacks: records,
+            site: manifest,
+            replaced,
+        },
+    )
+    .await?;
 
     let report = Report {
         stage: stage.name.clone(),
@@ -203,6 +315,7 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
         stacks,
         site,
         invalidation,
+        release,
         seconds: started.elapsed().as_secs_f64(),
     };
     ui::done(format!(
@@ -211,6 +324,196 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
         ui::duration(started.elapsed())
     ));
     Ok(report)
+}
+
+/// Steps 6–7: the site synced by content (its manifest recorded with S3 versions), and the
+/// changed paths invalidated.
+async fn sync_site(
+    target: &Target,
+    s3: &aws_sdk_s3::Client,
+    outputs: &StageOutputs,
+    previous: Option<&Release>,
+    wait: bool,
+) -> Result<(
+    site_sync::SitePlan,
+    BTreeMap<String, release::SiteObject>,
+    Option<cdn::Invalidation>,
+)> {
+    let stage = &target.stage;
+    ui::step("syncing the site");
+    let bucket = outputs.require(stage, Output::SiteBucketName)?;
+    let files = site_sync::local_files(&target.site_dir, vec![site_config(target, outputs)?])?;
+    let remote = site_sync::remote_etags(s3, &bucket).await?;
+    let site = site_sync::plan(&files, &remote);
+    let versions = site_sync::apply(s3, &bucket, &files, &site).await?;
+    ui::info(format!(
+        "{} uploaded, {} deleted, {} unchanged",
+        site.upload.len(),
+        site.delete.len(),
+        site.unchanged
+    ));
+    let manifest = site_sync::manifest(
+        s3,
+        &bucket,
+        &files,
+        versions,
+        previous.map(|release| &release.site),
+    )
+    .await?;
+    let paths = cdn::invalidation_paths(site.upload.iter().chain(&site.delete));
+    let invalidation = if paths.is_empty() {
+        None
+    } else {
+        ui::step("invalidating the CDN");
+        let distribution_id = outputs.require(stage, Output::DistributionId)?;
+        let cloudfront = aws_sdk_cloudfront::Client::new(&target.config);
+        Some(cdn::invalidate(&cloudfront, &distribution_id, &paths, wait).await?)
+    };
+    Ok((site, manifest, invalidation))
+}
+
+/// Whether a stack is exactly as a release recorded it: same template and parameters, in a
+/// settled state, and not updated since (by hand, or by a failed deploy that rolled back).
+///
+/// The release, not the stack, is compared: after a hotswap the stack still lists the code keys
+/// it was last deployed with, while the functions run the ones the release names.
+fn is_in_place(
+    record: &StackRecord,
+    sha256: &str,
+    parameters: &[Parameter],
+    found: Option<&aws_sdk_cloudformation::types::Stack>,
+) -> bool {
+    let Some(found) = found else {
+        return false;
+    };
+    let settled = matches!(
+        stack::status_of(found).as_str(),
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE"
+    );
+    settled
+        && record.template_sha256 == sha256
+        && record.parameters == parameter_map(parameters)
+        && record.updated == stack::updated_of(found)
+}
+
+fn parameter_map(parameters: &[Parameter]) -> BTreeMap<String, String> {
+    parameters
+        .iter()
+        .map(|parameter| {
+            (
+                parameter.parameter_key().unwrap_or_default().to_owned(),
+                parameter.parameter_value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The parts of a release that a deploy or rollback decides; the rest is filled in here.
+pub struct NewRelease {
+    pub kind: release::Kind,
+    pub rollback_to: Option<u64>,
+    pub functions: BTreeMap<String, String>,
+    pub stacks: Vec<StackRecord>,
+    pub site: BTreeMap<String, release::SiteObject>,
+    pub replaced: Vec<String>,
+}
+
+/// Records the stage as it now is, unless it is exactly the previous release (a deploy that
+/// changed nothing writes nothing). Returns the new release's id.
+pub async fn record_release(
+    target_config: &impl ReleaseTarget,
+    outputs: &StageOutputs,
+    previous: Option<&Release>,
+    new: NewRelease,
+) -> Result<Option<u64>> {
+    let stage = target_config.stage();
+    let (commit, dirty) = release::git_state();
+    let mut release = Release {
+        id: previous.map_or(1, |release| release.id + 1),
+        stage: stage.name.clone(),
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        kind: new.kind,
+        rollback_to: new.rollback_to,
+        caller: String::new(),
+        commit,
+        dirty,
+        functions: new.functions,
+        stacks: new.stacks,
+        site: new.site,
+        outputs: outputs.stacks.clone(),
+        replaced: new.replaced,
+    };
+    if new.kind != release::Kind::Rollback
+        && previous.is_some_and(|previous| previous.same_content(&release))
+    {
+        ui::info("nothing changed: no new release");
+        return Ok(None);
+    }
+    release.caller = release::caller(target_config.config()).await;
+    let bucket = outputs.require(stage, Output::ArtifactsBucketName)?;
+    let s3 = aws_sdk_s3::Client::new(target_config.config());
+    release::write(&s3, &bucket, &release, stage.release_retention).await?;
+    ui::info(format!(
+        "recorded release {} ({})",
+        release.id,
+        release.describe()
+    ));
+    Ok(Some(release.id))
+}
+
+/// What `record_release` needs of a command's resolved target.
+pub trait ReleaseTarget {
+    fn stage(&self) -> &Stage;
+    fn config(&self) -> &SdkConfig;
+}
+
+impl ReleaseTarget for Target {
+    fn stage(&self) -> &Stage {
+        &self.stage
+    }
+    fn config(&self) -> &SdkConfig {
+        &self.config
+    }
+}
+
+/// Where a template lives in the artifacts bucket: named by its content, so it never changes.
+pub fn template_key(stack: &str, sha256: &str) -> String {
+    format!("templates/{stack}/{sha256}.yaml")
+}
+
+/// Uploads a template under its content-addressed key unless it is there already.
+async fn upload_template(target: &Target, bucket: &str, key: &str, body: &str) -> Result<()> {
+    let config = stack::config_for(&target.config, &target.stage, &target.stage.region);
+    let s3 = aws_sdk_s3::Client::new(&config);
+    if object_exists(&s3, bucket, key).await? {
+        return Ok(());
+    }
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/yaml")
+        .body(body.as_bytes().to_vec().into())
+        .send()
+        .await
+        .map_err(aws::sdk_error)
+        .with_context(|| format!("cannot upload the template {key} to {bucket}"))?;
+    Ok(())
+}
+
+/// HeadObject: whether the key is in the bucket.
+async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<bool> {
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|error| error.is_not_found()) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(anyhow::anyhow!(aws::describe_error(&error)))
+            .with_context(|| format!("cannot check {key} in {bucket}")),
+    }
 }
 
 /// One stack to deploy: its template as text (what CloudFormation gets) and as a document (to
@@ -319,32 +622,18 @@ async fn deploy_stack(
     target: &Target,
     synth: &StackSource,
     outputs: &StageOutputs,
+    found: Option<&aws_sdk_cloudformation::types::Stack>,
+    parameters: &[Parameter],
     flags: &Deploy,
 ) -> Result<StackResult> {
-    let stage = &target.stage;
     let cfn = target.cfn(synth);
-    let found = stack::describe(&cfn, &synth.name).await?;
-    let start = start_for(&synth.name, stage, found.as_ref())?;
-    let kind = match start {
-        Start::Create => ChangeSetType::Create,
-        Start::Update => ChangeSetType::Update,
-        Start::DeleteThenCreate { stack_id } => {
-            ui::warn(format!(
-                "stack {} is in ROLLBACK_COMPLETE after a failed first create; deleting it to create it again",
-                synth.name
-            ));
-            stack::delete(&cfn, &stack_id, &synth.name, timeout(flags)).await?;
-            ChangeSetType::Create
-        }
-    };
     let template = template_source(target, synth, outputs).await?;
-    let parameters = parameters(synth, outputs, &target.artifacts)?;
     // Change sets run as the stage's CloudFormation role once the bootstrap stack made one (the
     // bootstrap stack itself reads it from its own outputs): a CI deploy role may only hand over
     // that role.
     // The CloudFormation role may not change the bootstrap roles or the boundary, so an
     // administrator deploys the bootstrap stack as itself.
-    let own_outputs = found.as_ref().map(stack::outputs_of).unwrap_or_default();
+    let own_outputs = found.map(stack::outputs_of).unwrap_or_default();
     let role = if synth.part == Part::Bootstrap && !target.as_deploy_role {
         None
     } else {
@@ -354,66 +643,106 @@ async fn deploy_stack(
                 .map(String::as_str)
         })
     };
-    let (id, stack_id, changes) = match changeset::create(
+    apply_stack(
         &cfn,
+        &target.stage,
         &synth.name,
-        kind.clone(),
+        found,
         &template,
-        parameters,
+        parameters.to_vec(),
         role,
-        &stage.name,
+        &Apply {
+            yes: flags.yes,
+            allow_replacement: flags.allow_replacement,
+            timeout: timeout(flags),
+            verb: "deploy",
+        },
     )
-    .await?
-    {
-        Prepared::NoChanges => {
-            ui::info(format!("{}: no changes", synth.name));
-            return Ok(StackResult {
-                name: synth.name.clone(),
-                action: StackAction::Unchanged,
-                changes: Changes::default(),
-            });
+    .await
+}
+
+/// How `apply_stack` asks and waits.
+pub struct Apply {
+    pub yes: bool,
+    pub allow_replacement: bool,
+    pub timeout: Duration,
+    /// `deploy` or `rollback`, for the question and the messages.
+    pub verb: &'static str,
+}
+
+/// One stack brought to a template and parameters through a change set: diff, replacement check,
+/// confirmation, execution, events, failures.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    stage: &Stage,
+    name: &str,
+    found: Option<&aws_sdk_cloudformation::types::Stack>,
+    template: &TemplateSource,
+    parameters: Vec<Parameter>,
+    role: Option<&str>,
+    apply: &Apply,
+) -> Result<StackResult> {
+    let start = start_for(name, stage, found)?;
+    let kind = match start {
+        Start::Create => ChangeSetType::Create,
+        Start::Update => ChangeSetType::Update,
+        Start::DeleteThenCreate { stack_id } => {
+            ui::warn(format!(
+                "stack {name} is in ROLLBACK_COMPLETE after a failed first create; deleting it to create it again"
+            ));
+            stack::delete(cfn, &stack_id, name, apply.timeout).await?;
+            ChangeSetType::Create
         }
-        Prepared::Ready {
-            id,
-            stack_id,
-            changes,
-        } => (id, stack_id, changes),
     };
+    let (id, stack_id, changes) =
+        match changeset::create(cfn, name, kind.clone(), template, parameters, role, &stage.name)
+            .await?
+        {
+            Prepared::NoChanges => {
+                ui::info(format!("{name}: no changes"));
+                return Ok(StackResult {
+                    name: name.to_owned(),
+                    action: StackAction::Unchanged,
+                    changes: Changes::default(),
+                });
+            }
+            Prepared::Ready {
+                id,
+                stack_id,
+                changes,
+            } => (id, stack_id, changes),
+        };
     let action = if kind == ChangeSetType::Create {
         StackAction::Create
     } else {
         StackAction::Update
     };
     ui::step(format!(
-        "{} {}",
+        "{} {name}",
         if action == StackAction::Create {
             "create"
         } else {
             "update"
-        },
-        synth.name
+        }
     ));
     eprint!("{changes}");
-    if let Err(error) = changeset::check_replacements(
-        &synth.name,
-        &changes,
-        stage.protected,
-        flags.allow_replacement,
-    ) {
-        changeset::delete(&cfn, &id, &stack_id).await.ok();
+    if let Err(error) =
+        changeset::check_replacements(name, &changes, stage.protected, apply.allow_replacement)
+    {
+        changeset::delete(cfn, &id, &stack_id).await.ok();
         return Err(error);
     }
-    if !flags.yes && !confirm(&format!("deploy these changes to {}?", synth.name))? {
-        changeset::delete(&cfn, &id, &stack_id).await.ok();
-        bail!("deploy cancelled; nothing was changed in {}", synth.name);
+    if !apply.yes && !confirm(&format!("{} these changes to {name}?", apply.verb))? {
+        changeset::delete(cfn, &id, &stack_id).await.ok();
+        bail!("{} cancelled; nothing was changed in {name}", apply.verb);
     }
-    let seen = events::seen_events(&cfn, &stack_id).await?;
-    let executed = changeset::execute(&cfn, &id, &stack_id).await;
-    let outcome = events::follow(&cfn, &stack_id, &synth.name, seen, timeout(flags)).await?;
+    let seen = events::seen_events(cfn, &stack_id).await?;
+    let executed = changeset::execute(cfn, &id, &stack_id).await;
+    let outcome = events::follow(cfn, &stack_id, name, seen, apply.timeout).await?;
     if let Err(error) = &executed {
         ui::error(format!(
-            "CloudFormation refused to execute the change set of {}: {error:#}",
-            synth.name
+            "CloudFormation refused to execute the change set of {name}: {error:#}"
         ));
     }
     let succeeded = matches!(
@@ -430,19 +759,18 @@ async fn deploy_stack(
         }
         let next = match outcome.status.as_str() {
             "ROLLBACK_COMPLETE" => "the next deploy deletes the rolled-back stack and creates it again; fix the cause first".to_owned(),
-            "UPDATE_ROLLBACK_COMPLETE" => "the stack is back to its previous state; fix the cause and deploy again".to_owned(),
-            "UPDATE_ROLLBACK_FAILED" => format!("run `cargo xtask recover --stage {}`, then deploy again", stage.name),
-            _ => "see the events above, fix the cause and deploy again".to_owned(),
+            "UPDATE_ROLLBACK_COMPLETE" => format!("the stack is back to its previous state; fix the cause and {} again", apply.verb),
+            "UPDATE_ROLLBACK_FAILED" => format!("run `cargo xtask recover --stage {}`, then {} again", stage.name, apply.verb),
+            _ => format!("see the events above, fix the cause and {} again", apply.verb),
         };
         bail!(
-            "stack {} failed ({}): {}; {next}",
-            synth.name,
+            "stack {name} failed ({}): {}; {next}",
             outcome.status,
             reasons.join("; ")
         );
     }
     Ok(StackResult {
-        name: synth.name.clone(),
+        name: name.to_owned(),
         action,
         changes,
     })
@@ -477,22 +805,9 @@ async fn template_source(
         return Ok(TemplateSource::Body(body));
     }
     let bucket = outputs.require(&target.stage, Output::ArtifactsBucketName)?;
-    let key = format!(
-        "templates/{}/{}.yaml",
-        synth.name,
-        hex::encode(Sha256::digest(body.as_bytes()))
-    );
+    let key = template_key(&synth.name, &hex::encode(Sha256::digest(body.as_bytes())));
+    upload_template(target, &bucket, &key, &body).await?;
     let config = stack::config_for(&target.config, &target.stage, &target.stage.region);
-    aws_sdk_s3::Client::new(&config)
-        .put_object()
-        .bucket(&bucket)
-        .key(&key)
-        .content_type("application/yaml")
-        .body(body.into_bytes().into())
-        .send()
-        .await
-        .map_err(aws::sdk_error)
-        .with_context(|| format!("cannot upload the template of {} to {bucket}", synth.name))?;
     let region = aws::region(&config);
     Ok(TemplateSource::Url(format!(
         "https://{bucket}.s3.{region}.amazonaws.com/{key}"
@@ -531,13 +846,20 @@ fn parameters(
 }
 
 /// Uploads the artifacts whose key is not in the bucket yet; returns the uploaded keys.
+/// Keys in `known` (named by the last release, so never deleted since) are not looked for.
 async fn upload_artifacts(
     config: &SdkConfig,
     bucket: &str,
     artifacts: &[Artifact],
+    known: &BTreeSet<String>,
 ) -> Result<Vec<String>> {
     let s3 = aws_sdk_s3::Client::new(config);
-    let missing = missing_artifacts(&s3, bucket, artifacts).await?;
+    let unknown: Vec<Artifact> = artifacts
+        .iter()
+        .filter(|artifact| !known.contains(&artifact.key))
+        .cloned()
+        .collect();
+    let missing = missing_artifacts(&s3, bucket, &unknown).await?;
     if missing.is_empty() {
         ui::info(format!(
             "all {} artifacts are in {bucket} already",
@@ -596,24 +918,7 @@ async fn missing_artifacts<'a>(
 ) -> Result<Vec<&'a Artifact>> {
     let present = futures::stream::iter(artifacts)
         .map(|artifact| async move {
-            match s3
-                .head_object()
-                .bucket(bucket)
-                .key(&artifact.key)
-                .send()
-                .await
-            {
-                Ok(_) => Ok((artifact, true)),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|error| error.is_not_found()) =>
-                {
-                    Ok((artifact, false))
-                }
-                Err(error) => Err(anyhow::anyhow!(aws::describe_error(&error)))
-                    .with_context(|| format!("cannot check {} in {bucket}", artifact.key)),
-            }
+            anyhow::Ok((artifact, object_exists(s3, bucket, &artifact.key).await?))
         })
         .buffer_unordered(8)
         .try_collect::<Vec<_>>()

@@ -15,6 +15,9 @@ mod logs;
 mod openapi;
 mod outputs;
 mod recover;
+mod release;
+mod releases;
+mod rollback;
 mod secrets;
 mod site_sync;
 mod stage;
@@ -23,6 +26,7 @@ mod synth;
 mod test;
 mod tools;
 mod ui;
+mod watch;
 
 use clap::Parser;
 
@@ -48,6 +52,9 @@ async fn main() -> std::process::ExitCode {
         Command::Status(cmd) => cmd.run().await,
         Command::Destroy(cmd) => cmd.run().await,
         Command::Recover(cmd) => cmd.run().await,
+        Command::Releases(cmd) => cmd.run().await,
+        Command::Rollback(cmd) => cmd.run().await,
+        Command::Watch(cmd) => Box::pin(cmd.run()).await,
         Command::Dev(cmd) => cmd.run().await,
         Command::Secrets(cmd) => cmd.run().await,
     };

@@ -16,6 +16,7 @@ use futures::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
+use crate::release::SiteObject;
 use crate::ui;
 
 /// How many uploads run at once: enough to hide latency, few enough to stay under S3's limits
@@ -197,14 +198,17 @@ pub fn is_fingerprinted(name: &str) -> bool {
 }
 
 /// Uploads and deletes what `plan` says, at most `PARALLEL_UPLOADS` at a time, with progress.
+/// Returns the S3 version id of each uploaded file (none when the bucket is not versioned).
+/// In the versioned site bucket a delete only hides a file: its versions stay for rollbacks.
 pub async fn apply(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     files: &[SiteFile],
     plan: &SitePlan,
-) -> Result<()> {
+) -> Result<BTreeMap<String, Option<String>>> {
     let by_key: BTreeMap<&str, &SiteFile> =
         files.iter().map(|file| (file.key.as_str(), file)).collect();
+    let mut versions = BTreeMap::new();
     if !plan.upload.is_empty() {
         let bar = ui::progress(plan.upload.len() as u64, "uploading site files");
         futures::stream::iter(plan.upload.iter())
@@ -212,7 +216,8 @@ pub async fn apply(
                 let file = by_key[key.as_str()];
                 let bar = bar.clone();
                 async move {
-                    s3.put_object()
+                    let put = s3
+                        .put_object()
                         .bucket(bucket)
                         .key(&file.key)
                         .body(ByteStream::from(file.body.as_ref().clone()))
@@ -226,16 +231,25 @@ pub async fn apply(
                     if !ui::is_interactive() {
                         ui::info(format!("uploaded {}", file.key));
                     }
-                    anyhow::Ok(())
+                    anyhow::Ok((file.key.clone(), put.version_id))
                 }
             })
             .buffer_unordered(PARALLEL_UPLOADS)
-            .try_collect::<()>()
-            .await?;
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .for_each(|(key, version)| {
+                versions.insert(key, version);
+            });
         bar.finish_and_clear();
     }
-    // DeleteObjects takes at most 1,000 keys per call.
-    for batch in plan.delete.chunks(1000) {
+    delete(s3, bucket, &plan.delete).await?;
+    Ok(versions)
+}
+
+/// Deletes keys, 1,000 per DeleteObjects call (its limit).
+pub async fn delete(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[String]) -> Result<()> {
+    for batch in keys.chunks(1000) {
         let objects = batch
             .iter()
             .map(|key| {
@@ -268,6 +282,187 @@ pub async fn apply(
         }
     }
     Ok(())
+}
+
+/// The site as published: every file's MD5 and S3 version. Uploaded files have the version their
+/// upload returned; unchanged ones keep the version the last release recorded; anything else
+/// (the first release, or a bucket versioned only now) is read from the bucket's version list.
+pub async fn manifest(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    files: &[SiteFile],
+    uploaded: BTreeMap<String, Option<String>>,
+    previous: Option<&BTreeMap<String, SiteObject>>,
+) -> Result<BTreeMap<String, SiteObject>> {
+    let mut manifest: BTreeMap<String, SiteObject> = files
+        .iter()
+        .map(|file| {
+            let md5 = hex::encode(Md5::digest(file.body.as_slice()));
+            let version_id = match uploaded.get(&file.key) {
+                Some(version) => version.clone(),
+                None => previous
+                    .and_then(|site| site.get(&file.key))
+                    .filter(|old| old.md5 == md5)
+                    .and_then(|old| old.version_id.clone()),
+            };
+            (file.key.clone(), SiteObject { md5, version_id })
+        })
+        .collect();
+    if manifest.values().any(|object| object.version_id.is_none()) {
+        let current = current_versions(s3, bucket).await?;
+        for (key, object) in manifest.iter_mut() {
+            if object.version_id.is_none() {
+                object.version_id = current
+                    .get(key)
+                    .filter(|(etag, _)| etag.trim_matches('"') == object.md5)
+                    .map(|(_, version)| version.clone())
+                    .filter(|version| version != "null");
+            }
+        }
+    }
+    Ok(manifest)
+}
+
+/// Key → (ETag, version id) of the current version of every object.
+async fn current_versions(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<BTreeMap<String, (String, String)>> {
+    let mut current = BTreeMap::new();
+    let mut key_marker = None;
+    let mut version_marker = None;
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_marker)
+            .send()
+            .await
+            .map_err(crate::aws::sdk_error)
+            .with_context(|| format!("cannot list the versions in {bucket}"))?;
+        for version in page.versions() {
+            if version.is_latest() == Some(true)
+                && let (Some(key), Some(id)) = (version.key(), version.version_id())
+            {
+                current.insert(
+                    key.to_owned(),
+                    (
+                        version.e_tag().unwrap_or_default().to_owned(),
+                        id.to_owned(),
+                    ),
+                );
+            }
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(current);
+        }
+        key_marker = page.next_key_marker().map(str::to_owned);
+        version_marker = page.next_version_id_marker().map(str::to_owned);
+    }
+}
+
+/// What putting the site back as a release published it takes: each file whose bytes differ is
+/// restored (`upload`), each file the release did not have is deleted.
+pub fn restore_plan(
+    wanted: &BTreeMap<String, SiteObject>,
+    remote: &BTreeMap<String, String>,
+) -> SitePlan {
+    let mut plan = SitePlan::default();
+    for (key, object) in wanted {
+        match remote.get(key) {
+            Some(etag) if etag.eq_ignore_ascii_case(&object.md5) => plan.unchanged += 1,
+            _ => plan.upload.push(key.clone()),
+        }
+    }
+    plan.delete = remote
+        .keys()
+        .filter(|key| !wanted.contains_key(*key))
+        .cloned()
+        .collect();
+    plan
+}
+
+/// Carries out a `restore_plan`: each file is copied from its recorded version (a new current
+/// version with the same bytes and headers). Returns the site's manifest afterwards.
+pub async fn restore(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    wanted: &BTreeMap<String, SiteObject>,
+    current: Option<&BTreeMap<String, SiteObject>>,
+    plan: &SitePlan,
+) -> Result<BTreeMap<String, SiteObject>> {
+    let mut manifest: BTreeMap<String, SiteObject> = wanted
+        .iter()
+        .filter(|(key, _)| !plan.upload.contains(key))
+        .map(|(key, object)| {
+            // Unchanged: the current version has these bytes; name it when it is known.
+            let version_id = current
+                .and_then(|site| site.get(key))
+                .filter(|now| now.md5 == object.md5)
+                .map_or_else(|| object.version_id.clone(), |now| now.version_id.clone());
+            (
+                key.clone(),
+                SiteObject {
+                    md5: object.md5.clone(),
+                    version_id,
+                },
+            )
+        })
+        .collect();
+    let copies = futures::stream::iter(plan.upload.iter())
+        .map(|key| {
+            let object = &wanted[key];
+            async move {
+                let version = object.version_id.as_deref().with_context(|| {
+                    format!(
+                        "the release recorded no S3 version of {key} (the site bucket was not \
+                         versioned yet); deploy instead of rolling back"
+                    )
+                })?;
+                let copied = s3
+                    .copy_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .copy_source(format!(
+                        "{bucket}/{}?versionId={version}",
+                        copy_source_path(key)
+                    ))
+                    .send()
+                    .await
+                    .map_err(crate::aws::sdk_error)
+                    .with_context(|| {
+                        format!("cannot restore {key} from its version {version} in {bucket}")
+                    })?;
+                ui::info(format!("restored {key}"));
+                anyhow::Ok((
+                    key.clone(),
+                    SiteObject {
+                        md5: object.md5.clone(),
+                        version_id: copied.version_id,
+                    },
+                ))
+            }
+        })
+        .buffer_unordered(PARALLEL_UPLOADS)
+        .try_collect::<Vec<_>>()
+        .await?;
+    manifest.extend(copies);
+    delete(s3, bucket, &plan.delete).await?;
+    Ok(manifest)
+}
+
+/// A key as the path part of `x-amz-copy-source`: every byte but unreserved ones and `/`
+/// percent-encoded.
+fn copy_source_path(key: &str) -> String {
+    key.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -61,13 +61,43 @@ pub fn yellow(text: impl Display) -> String {
     paint("33", text)
 }
 
+/// While set, `step`, `info` and `done` print nothing (`cargo xtask watch` shows one line per
+/// change instead); warnings and errors still show.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn is_quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Runs `work` without progress lines.
+pub fn quiet<T>(work: impl FnOnce() -> T) -> T {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+    let result = work();
+    QUIET.store(false, std::sync::atomic::Ordering::Relaxed);
+    result
+}
+
+/// Awaits `work` without progress lines.
+pub async fn quiet_async<T>(work: impl Future<Output = T>) -> T {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+    let result = work.await;
+    QUIET.store(false, std::sync::atomic::Ordering::Relaxed);
+    result
+}
+
 /// The start of a phase of work: `==> building lambdas`.
 pub fn step(message: impl Display) {
+    if is_quiet() {
+        return;
+    }
     eprintln!("{} {}", paint("1;34", "==>"), bold(message));
 }
 
 /// A detail inside a step.
 pub fn info(message: impl Display) {
+    if is_quiet() {
+        return;
+    }
     eprintln!("    {message}");
 }
 
@@ -78,6 +108,9 @@ pub fn warn(message: impl Display) {
 
 /// A phase finished well.
 pub fn done(message: impl Display) {
+    if is_quiet() {
+        return;
+    }
     eprintln!("{} {message}", paint("1;32", "done:"));
 }
 

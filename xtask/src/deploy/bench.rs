@@ -1,6 +1,7 @@
 //! The deploy engine's benchmarks against the emulator: a no-op redeploy, and a site sync of a
 //! 1,000-file site in which one file changed. Both run the real binary, as an operator would,
-//! with small prepared artifacts (the release build is not what is measured).
+//! with small prepared artifacts (the release build is not what is measured), through a counting
+//! proxy that says how many requests, writes and change sets each deploy made.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 
+use crate::bench::proxy::{Logged, Proxy};
 use crate::bench::{Context, Row, median};
 use crate::emulator::Emulator;
 use crate::tools;
@@ -16,6 +18,7 @@ use crate::tools;
 /// A scratch stage on a private emulator: its own site folder and artifacts.
 struct Scratch {
     emulator: Emulator,
+    proxy: Proxy,
     stage: String,
     dir: tempfile::TempDir,
 }
@@ -23,6 +26,7 @@ struct Scratch {
 impl Scratch {
     async fn new(prefix: &str) -> Result<Scratch> {
         let emulator = Emulator::start(None).await?;
+        let proxy = Proxy::start(emulator.endpoint_url())?;
         let dir = tempfile::tempdir()?;
         let stage = format!("{prefix}{}", chrono::Utc::now().format("%H%M%S"));
         for function in stacks::FUNCTIONS {
@@ -42,6 +46,7 @@ impl Scratch {
         }
         Ok(Scratch {
             emulator,
+            proxy,
             stage,
             dir,
         })
@@ -51,11 +56,14 @@ impl Scratch {
         self.dir.path().join("site")
     }
 
-    /// `deploy --yes --output json` through the binary; returns the report and the wall time.
-    fn deploy(&self) -> Result<(serde_json::Value, Duration)> {
+    /// `deploy --yes --output json` through the binary; returns the report, the wall time and
+    /// the requests it made.
+    fn deploy(&self) -> Result<(serde_json::Value, Duration, Vec<Logged>)> {
         let mut command = Command::new(std::env::current_exe()?);
         self.emulator.configure(&mut command);
+        self.proxy.take();
         command
+            .env("AWS_ENDPOINT_URL", self.proxy.endpoint_url())
             .args([
                 "deploy",
                 "--stage",
@@ -77,7 +85,31 @@ impl Scratch {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        Ok((serde_json::from_slice(&output.stdout)?, elapsed))
+        Ok((
+            serde_json::from_slice(&output.stdout)?,
+            elapsed,
+            self.proxy.take(),
+        ))
+    }
+}
+
+impl Scratch {
+    /// One stack output of the stage, through `cargo xtask outputs`.
+    fn output(&self, name: &str) -> Result<String> {
+        let mut command = Command::new(std::env::current_exe()?);
+        self.emulator.configure(&mut command);
+        let output = command
+            .args(["outputs", "--stage", &self.stage, "--output", "json"])
+            .output()
+            .context("cannot run `outputs`")?;
+        let outputs: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        outputs
+            .as_object()
+            .into_iter()
+            .flat_map(|stacks| stacks.values())
+            .find_map(|stack| stack[name].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("stage {} has no output {name}", self.stage))
     }
 }
 
@@ -98,31 +130,63 @@ fn count(value: &serde_json::Value) -> usize {
     value.as_array().map_or(0, Vec::len)
 }
 
-/// A redeploy with nothing changed: every stack's change set comes back empty, every artifact
-/// and site file is already there, nothing is invalidated.
+/// A redeploy with nothing changed: the last release says every stack, artifact and site file is
+/// in place, so the deploy only reads (no change set, no upload, no release, no invalidation).
 pub async fn noop_redeploy(context: Context) -> Result<Vec<Row>> {
     let scratch = Scratch::new("bnoop").await?;
     copy_dir(&tools::workspace_root().join("site"), &scratch.site())?;
-    let (_, first) = scratch.deploy()?;
+    let (_, first, _) = scratch.deploy()?;
     let mut samples = Vec::with_capacity(context.runs);
+    let mut requests = Vec::new();
     for _ in 0..context.runs {
-        let (report, elapsed) = scratch.deploy()?;
+        let (report, elapsed, log) = scratch.deploy()?;
         ensure!(
             count(&report["artifactsUploaded"]) == 0
                 && count(&report["site"]["upload"]) == 0
-                && report["invalidation"].is_null(),
+                && report["invalidation"].is_null()
+                && report["release"].is_null(),
             "a redeploy with no changes changed something: {report:#}"
         );
         samples.push(elapsed);
+        requests = log;
     }
     let slowest = *samples.iter().max().expect("at least one run");
+    let change_sets = requests
+        .iter()
+        .filter(|request| request.action == "CreateChangeSet")
+        .count();
+    let writes: Vec<&Logged> = requests
+        .iter()
+        .filter(|request| !request.is_read())
+        .collect();
+    ensure!(
+        writes.is_empty(),
+        "a redeploy with no changes wrote: {:?}",
+        writes
+            .iter()
+            .map(|request| &request.action)
+            .collect::<Vec<_>>()
+    );
     Ok(vec![
         Row::millis(
             format!("no-op redeploy, median of {}", context.runs),
             median(&mut samples),
         )
-        .at_most(5000.0),
+        .at_most(500.0),
         Row::millis("no-op redeploy, slowest", slowest),
+        Row::new(
+            "no-op redeploy: AWS requests",
+            requests.len() as f64,
+            "requests",
+        )
+        .at_most(10.0),
+        Row::new(
+            "no-op redeploy: change sets",
+            change_sets as f64,
+            "change sets",
+        )
+        .at_most(0.0),
+        Row::new("no-op redeploy: writes", writes.len() as f64, "requests").at_most(0.0),
         Row::millis("first deploy (for scale)", first),
     ])
 }
@@ -143,14 +207,46 @@ pub async fn site_sync_1000(_context: Context) -> Result<Vec<Row>> {
             format!("export const n = {n};\n"),
         )?;
     }
-    let (first, full) = scratch.deploy()?;
+    let (first, full, _) = scratch.deploy()?;
     std::fs::write(
         site.join("assets/file-0500.js"),
         "export const n = 'changed';\n",
     )?;
-    let (report, elapsed) = scratch.deploy()?;
+    let (report, elapsed, log) = scratch.deploy()?;
     let uploaded = count(&report["site"]["upload"]);
+    let site_bucket = format!("/{}/", scratch.output("SiteBucketName")?);
+    let site_puts = log
+        .iter()
+        .filter(|request| request.method == "PUT" && request.path.starts_with(&site_bucket))
+        .count();
+    let other_writes: Vec<String> = log
+        .iter()
+        .filter(|request| !request.is_read() && !request.path.starts_with(&site_bucket))
+        .map(|request| request.action.clone())
+        .collect();
+    let invalidated = count(&report["invalidation"]["paths"]);
     let rows = vec![
+        Row::new(
+            "site PUTs after changing 1 of 1000",
+            site_puts as f64,
+            "requests",
+        )
+        .at_most(1.0),
+        Row::new("paths invalidated", invalidated as f64, "paths").at_most(1.0),
+        Row::new(
+            "change sets",
+            log.iter()
+                .filter(|request| request.action == "CreateChangeSet")
+                .count() as f64,
+            "change sets",
+        )
+        .at_most(0.0),
+        Row::new(
+            "other writes (the release record)",
+            other_writes.len() as f64,
+            "requests",
+        ),
+        Row::new("AWS requests in all", log.len() as f64, "requests"),
         Row::new(
             "files uploaded after changing 1 of 1000",
             uploaded as f64,

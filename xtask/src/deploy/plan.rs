@@ -143,6 +143,8 @@ pub struct Report {
     /// Site keys uploaded (`upload`) and deleted (`delete`).
     pub site: SitePlan,
     pub invalidation: Option<Invalidation>,
+    /// The release this deploy recorded (`cargo xtask releases`); none when nothing changed.
+    pub release: Option<u64>,
     pub seconds: f64,
 }
 
@@ -187,6 +189,10 @@ impl fmt::Display for Report {
                 invalidation.paths.join(" ")
             )?,
             None => writeln!(f, "  cdn: nothing to invalidate")?,
+        }
+        match self.release {
+            Some(id) => writeln!(f, "  release: {id}")?,
+            None => writeln!(f, "  release: none (nothing changed)")?,
         }
         Ok(())
     }

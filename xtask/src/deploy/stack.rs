@@ -60,6 +60,14 @@ pub fn outputs_of(stack: &Stack) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// When the stack last changed (its last update, else its creation), as seconds since the epoch.
+pub fn updated_of(stack: &Stack) -> Option<String> {
+    stack
+        .last_updated_time()
+        .or(stack.creation_time())
+        .map(|time| format!("{}.{:09}", time.secs(), time.subsec_nanos()))
+}
+
 /// A status CloudFormation is still working on.
 pub fn is_in_progress(status: &str) -> bool {
     status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"

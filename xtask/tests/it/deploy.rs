@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// The functions the stacks deploy (contracts.md).
-const FUNCTIONS: [&str; 11] = [
+pub(crate) const FUNCTIONS: [&str; 11] = [
     "health",
     "audio-upload",
     "weather",
@@ -25,7 +25,7 @@ const FUNCTIONS: [&str; 11] = [
     "cleanup",
 ];
 
-fn endpoint() -> String {
+pub(crate) fn endpoint() -> String {
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .expect("set AWS_ENDPOINT_URL (run through `cargo xtask test`)");
     assert!(
@@ -42,7 +42,7 @@ pub(crate) fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -56,7 +56,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A zip holding one `bootstrap` file with `content`.
-fn write_zip(path: &Path, content: &str) {
+pub(crate) fn write_zip(path: &Path, content: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let options = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
@@ -85,15 +85,15 @@ impl TestStage {
         stage
     }
 
-    fn site(&self) -> PathBuf {
+    pub(crate) fn site(&self) -> PathBuf {
         self.dir.path().join("site")
     }
 
-    fn artifacts(&self) -> PathBuf {
+    pub(crate) fn artifacts(&self) -> PathBuf {
         self.dir.path().join("artifacts")
     }
 
-    fn set_code(&self, function: &str, version: &str) {
+    pub(crate) fn set_code(&self, function: &str, version: &str) {
         write_zip(
             &self.artifacts().join(function).join("bootstrap.zip"),
             &format!("{function} {version}"),
@@ -112,19 +112,19 @@ impl TestStage {
         command
     }
 
-    fn xtask(&self, args: &[&str]) -> Output {
+    pub(crate) fn xtask(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run the xtask binary")
     }
 
     /// `deploy --yes --output json`, which must succeed; returns the report.
-    fn deploy(&self) -> Value {
+    pub(crate) fn deploy(&self) -> Value {
         let output = self.xtask(&["deploy", "--stage", &self.name, "--yes", "--output", "json"]);
         json_of(&output, "deploy")
     }
 }
 
 /// The command's stdout as JSON, after checking it succeeded.
-fn json_of(output: &Output, what: &str) -> Value {
+pub(crate) fn json_of(output: &Output, what: &str) -> Value {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{what} failed:\n{stderr}");
     serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
@@ -157,7 +157,7 @@ fn files_under(dir: &Path) -> Vec<String> {
     keys
 }
 
-fn strings(value: &Value) -> Vec<String> {
+pub(crate) fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
         .expect("an array")
@@ -228,6 +228,10 @@ fn deploys_sync_exactly_what_changed() {
     assert_eq!(strings(&second["site"]["upload"]), Vec::<String>::new());
     assert_eq!(strings(&second["site"]["delete"]), Vec::<String>::new());
     assert!(second["invalidation"].is_null(), "{second:#}");
+    assert!(
+        second["release"].is_null(),
+        "a deploy that changed nothing recorded a release: {second:#}"
+    );
 
     // One site file and one function changed: exactly those are uploaded and invalidated.
     let changed = stage.site().join("index.html");

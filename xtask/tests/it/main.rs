@@ -4,5 +4,6 @@ mod browser;
 mod deploy;
 mod deploy_role;
 mod observe;
+mod releases;
 mod secrets;
 mod smoke;
