@@ -69,9 +69,7 @@ impl Target {
                 stage.name
             ));
         }
-        let as_deploy_role = aws::caller_arn(&config).await.is_some_and(|arn| {
-            arn.contains(&format!(":assumed-role/mumble-{}-deploy/", stage.name))
-        });
+        let as_deploy_role = is_deploy_role(&config, &stage).await;
         let functions: Vec<&str> = stacks::FUNCTIONS
             .iter()
             .map(|function| function.name)
@@ -146,14 +144,24 @@ pub async fn hotswap_only(
     site_dir: PathBuf,
 ) -> Result<Option<Report>> {
     let stacks = stack_sources(&stage, None)?;
+    let as_deploy_role = is_deploy_role(&config, &stage).await;
     let target = Target {
         stage,
         config,
         stacks,
         artifacts,
         site_dir,
+        as_deploy_role,
     };
     hotswap::run(&target, false).await
+}
+
+/// Whether the caller is the stage's deploy role (CI), which hands every change set to the
+/// stage's CloudFormation role, the bootstrap stack's included.
+async fn is_deploy_role(config: &SdkConfig, stage: &Stage) -> bool {
+    aws::caller_arn(config)
+        .await
+        .is_some_and(|arn| arn.contains(&format!(":assumed-role/mumble-{}-deploy/", stage.name)))
 }
 
 /// The plan of a deploy, without deploying: what `cargo xtask diff` shows.
@@ -558,11 +566,11 @@ fn stack_sources(
                 .map(|(name, parameter)| (name.clone(), parameter.source))
                 .collect();
             // A reviewed template must take the parameters this version of Mumble fills.
-            let declared: std::collections::BTreeSet<&String> = document["Parameters"]
+            let declared: BTreeSet<&String> = document["Parameters"]
                 .as_object()
                 .map(|declared| declared.keys().collect())
                 .unwrap_or_default();
-            let expected: std::collections::BTreeSet<&String> =
+            let expected: BTreeSet<&String> =
                 parameters.iter().map(|(name, _)| name).collect();
             if declared != expected {
                 bail!(
@@ -695,24 +703,31 @@ pub async fn apply_stack(
             ChangeSetType::Create
         }
     };
-    let (id, stack_id, changes) =
-        match changeset::create(cfn, name, kind.clone(), template, parameters, role, &stage.name)
-            .await?
-        {
-            Prepared::NoChanges => {
-                ui::info(format!("{name}: no changes"));
-                return Ok(StackResult {
-                    name: name.to_owned(),
-                    action: StackAction::Unchanged,
-                    changes: Changes::default(),
-                });
-            }
-            Prepared::Ready {
-                id,
-                stack_id,
-                changes,
-            } => (id, stack_id, changes),
-        };
+    let (id, stack_id, changes) = match changeset::create(
+        cfn,
+        name,
+        kind.clone(),
+        template,
+        parameters,
+        role,
+        &stage.name,
+    )
+    .await?
+    {
+        Prepared::NoChanges => {
+            ui::info(format!("{name}: no changes"));
+            return Ok(StackResult {
+                name: name.to_owned(),
+                action: StackAction::Unchanged,
+                changes: Changes::default(),
+            });
+        }
+        Prepared::Ready {
+            id,
+            stack_id,
+            changes,
+        } => (id, stack_id, changes),
+    };
     let action = if kind == ChangeSetType::Create {
         StackAction::Create
     } else {
