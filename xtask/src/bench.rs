@@ -52,6 +52,8 @@ const BENCHES: &[Bench] = &[
     bench!("dev-restart", dev_restart::run),
     bench!("deploy-noop", crate::deploy::bench::noop_redeploy),
     bench!("site-sync", crate::deploy::bench::site_sync_1000),
+    bench!("hotswap", crate::deploy::bench::hotswap_one),
+    bench!("rollback", crate::deploy::bench::rollback_code_and_site),
 ];
 
 /// The goal a value is held to.

@@ -1,7 +1,8 @@
-//! The deploy engine's benchmarks against the emulator: a no-op redeploy, and a site sync of a
-//! 1,000-file site in which one file changed. Both run the real binary, as an operator would,
-//! with small prepared artifacts (the release build is not what is measured), through a counting
-//! proxy that says how many requests, writes and change sets each deploy made.
+//! The deploy engine's benchmarks against the emulator: a no-op redeploy, a site sync of a
+//! 1,000-file site in which one file changed, a hotswap of one function and a rollback of a code
+//! and site change. All run the real binary, as an operator would, with small prepared artifacts
+//! (the release build is not what is measured), through a counting proxy that says how many
+//! requests, writes and change sets each command made.
 
 use std::io::Write;
 use std::path::Path;
@@ -29,27 +30,35 @@ impl Scratch {
         let proxy = Proxy::start(emulator.endpoint_url())?;
         let dir = tempfile::tempdir()?;
         let stage = format!("{prefix}{}", chrono::Utc::now().format("%H%M%S"));
-        for function in stacks::FUNCTIONS {
-            let path = dir
-                .path()
-                .join("artifacts")
-                .join(function.name)
-                .join("bootstrap.zip");
-            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-            let mut writer = zip::ZipWriter::new(std::fs::File::create(&path)?);
-            writer.start_file(
-                "bootstrap",
-                zip::write::SimpleFileOptions::default().unix_permissions(0o755),
-            )?;
-            writer.write_all(function.name.as_bytes())?;
-            writer.finish()?;
-        }
-        Ok(Scratch {
+        let scratch = Scratch {
             emulator,
             proxy,
             stage,
             dir,
-        })
+        };
+        for function in stacks::FUNCTIONS {
+            scratch.set_code(function.name, "1")?;
+        }
+        Ok(scratch)
+    }
+
+    /// Gives `function` a new (tiny) artifact whose content says `version`.
+    fn set_code(&self, function: &str, version: &str) -> Result<()> {
+        let path = self
+            .dir
+            .path()
+            .join("artifacts")
+            .join(function)
+            .join("bootstrap.zip");
+        std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&path)?);
+        writer.start_file(
+            "bootstrap",
+            zip::write::SimpleFileOptions::default().unix_permissions(0o755),
+        )?;
+        writer.write_all(format!("{function} {version}").as_bytes())?;
+        writer.finish()?;
+        Ok(())
     }
 
     fn site(&self) -> std::path::PathBuf {
@@ -59,19 +68,22 @@ impl Scratch {
     /// `deploy --yes --output json` through the binary; returns the report, the wall time and
     /// the requests it made.
     fn deploy(&self) -> Result<(serde_json::Value, Duration, Vec<Logged>)> {
+        self.run("deploy", &[])
+    }
+
+    /// `COMMAND --stage S --yes --output json EXTRA` through the binary and the counting proxy.
+    fn run(
+        &self,
+        verb: &str,
+        extra: &[&str],
+    ) -> Result<(serde_json::Value, Duration, Vec<Logged>)> {
         let mut command = Command::new(std::env::current_exe()?);
         self.emulator.configure(&mut command);
         self.proxy.take();
         command
             .env("AWS_ENDPOINT_URL", self.proxy.endpoint_url())
-            .args([
-                "deploy",
-                "--stage",
-                &self.stage,
-                "--yes",
-                "--output",
-                "json",
-            ])
+            .args([verb, "--stage", &self.stage, "--yes", "--output", "json"])
+            .args(extra)
             .env("MUMBLE_SITE_DIR", self.site())
             .env("MUMBLE_ARTIFACTS_DIR", self.dir.path().join("artifacts"))
             .env_remove("MUMBLE_TEMPLATES_DIR")
@@ -81,7 +93,7 @@ impl Scratch {
         let elapsed = started.elapsed();
         if !output.status.success() {
             bail!(
-                "the deploy failed:\n{}",
+                "`{verb}` failed:\n{}",
                 String::from_utf8_lossy(&output.stderr)
             );
         }
@@ -266,4 +278,73 @@ pub async fn site_sync_1000(_context: Context) -> Result<Vec<Row>> {
         "changing one file of 1000 uploaded {uploaded} files: {report:#}"
     );
     Ok(rows)
+}
+
+/// One function's code changed: `deploy --hotswap` updates it directly, with no change set.
+pub async fn hotswap_one(context: Context) -> Result<Vec<Row>> {
+    let scratch = Scratch::new("bhot").await?;
+    copy_dir(&tools::workspace_root().join("site"), &scratch.site())?;
+    scratch.deploy()?;
+    let mut samples = Vec::with_capacity(context.runs);
+    let mut requests = Vec::new();
+    for run in 0..context.runs {
+        scratch.set_code("health", &format!("hotswap {run}"))?;
+        let (report, elapsed, log) = scratch.run("deploy", &["--hotswap"])?;
+        let change_sets = log
+            .iter()
+            .filter(|request| request.action == "CreateChangeSet")
+            .count();
+        ensure!(
+            count(&report["artifactsUploaded"]) == 1 && change_sets == 0,
+            "the hotswap did not update exactly one function without a change set: {report:#}"
+        );
+        samples.push(elapsed);
+        requests = log;
+    }
+    Ok(vec![
+        Row::millis(
+            format!("hotswap of one function, median of {}", context.runs),
+            median(&mut samples),
+        )
+        .at_most(2000.0),
+        Row::new("hotswap: AWS requests", requests.len() as f64, "requests"),
+    ])
+}
+
+/// A deploy that changed one function's code and one site file, then `rollback` to the release
+/// before it: the app stack's code parameters through a change set, the file, an invalidation.
+pub async fn rollback_code_and_site(context: Context) -> Result<Vec<Row>> {
+    let scratch = Scratch::new("broll").await?;
+    copy_dir(&tools::workspace_root().join("site"), &scratch.site())?;
+    scratch.deploy()?;
+    let mut samples = Vec::with_capacity(context.runs);
+    let mut requests = Vec::new();
+    for run in 0..context.runs {
+        scratch.set_code("health", &format!("rollback {run}"))?;
+        std::fs::write(scratch.site().join("robots.txt"), format!("# run {run}\n"))?;
+        scratch.deploy()?;
+        let (report, elapsed, log) = scratch.run("rollback", &[])?;
+        ensure!(
+            count(&report["site"]["delete"]) == 1,
+            "the rollback did not remove the added file: {report:#}"
+        );
+        samples.push(elapsed);
+        requests = log;
+    }
+    let change_sets = requests
+        .iter()
+        .filter(|request| request.action == "CreateChangeSet")
+        .count();
+    Ok(vec![
+        Row::millis(
+            format!(
+                "rollback of a code and site change, median of {}",
+                context.runs
+            ),
+            median(&mut samples),
+        )
+        .at_most(5000.0),
+        Row::new("rollback: AWS requests", requests.len() as f64, "requests"),
+        Row::new("rollback: change sets", change_sets as f64, "change sets"),
+    ])
 }
