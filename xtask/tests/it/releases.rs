@@ -1,10 +1,11 @@
 //! Releases and rollback end to end: the real binary deploys three releases (a code change, a
 //! site change, a template change) to the emulator, lists them, and rolls back and forth; each
 //! time the stacks' templates and parameters (and so the functions' code keys) and the site's
-//! bytes are compared with what the release recorded.
+//! bytes are compared with what the release recorded. Hotswap and `watch` are tested the same way.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::Command;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use serde_json::Value;
@@ -499,7 +500,7 @@ async fn hotswap_changes_one_function_and_nothing_else() {
 }
 
 #[test]
-fn hotswap_is_refused_in_a_protected_stage() {
+fn hotswap_and_watch_are_refused_in_a_protected_stage() {
     let stage = TestStage::new();
     let hotswap = stage.xtask(&["deploy", "--stage", "prod", "--yes", "--hotswap"]);
     let stderr = String::from_utf8_lossy(&hotswap.stderr);
@@ -508,4 +509,69 @@ fn hotswap_is_refused_in_a_protected_stage() {
         stderr.contains("stage `prod` is protected") && stderr.contains("without --hotswap"),
         "{stderr}"
     );
+    let watch = stage.xtask(&["watch", "--stage", "prod"]);
+    let stderr = String::from_utf8_lossy(&watch.stderr);
+    assert!(!watch.status.success());
+    assert!(
+        stderr.contains("stage `prod` is protected")
+            && stderr.contains("cargo xtask deploy --stage prod"),
+        "{stderr}"
+    );
+}
+
+/// `watch` publishes a saved site file as a release, says so on one line, and stops cleanly on
+/// Ctrl-C (SIGINT).
+#[test]
+fn watch_syncs_a_saved_site_file_and_stops_on_ctrl_c() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let stage = TestStage::new();
+    assert_eq!(stage.deploy()["release"], 1);
+    let mut child = stage
+        .command(&["watch", "--stage", &stage.name])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start watch");
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(line) = received.recv_timeout(Duration::from_millis(200)) {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return;
+                }
+            }
+        }
+        panic!("watch never said {needle:?}; it said:\n{}", seen.join("\n"));
+    };
+    wait_for("watching");
+    std::fs::write(stage.site().join("watched.txt"), "saved while watching\n").unwrap();
+    wait_for("site: watched.txt; release 2");
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "watch ended with {status} after Ctrl-C");
+    let releases = json_of(
+        &stage.xtask(&["releases", "--stage", &stage.name, "--output", "json"]),
+        "releases",
+    );
+    assert_eq!(releases[0]["id"], 2, "{releases:#}");
 }
