@@ -100,29 +100,50 @@ impl Watch {
             site_dir.display(),
             stage.name
         ));
+        // One Ctrl-C listener for the whole session: a Ctrl-C that lands while a change is being
+        // applied is not lost, and the change finishes before watch stops (a hotswap cut short
+        // would leave functions updated without a release to roll back to).
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
         loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {
+            let mut paths = tokio::select! {
+                _ = &mut ctrl_c => {
                     eprintln!();
                     ui::info("stopped watching");
                     return Ok(());
                 }
-                Some(mut paths) = receiver.recv() => {
-                    // Saves that land while a rebuild runs are taken together afterwards.
-                    while let Ok(more) = receiver.try_recv() {
-                        paths.extend(more);
-                    }
-                    let change = classify(root, &site_dir, &paths);
-                    if change == Change::default() {
-                        continue;
-                    }
-                    let time = chrono::Local::now().format("%H:%M:%S");
-                    let started = Instant::now();
-                    match Box::pin(apply(&stage, &config, &bucket, &site_dir, &change)).await {
-                        Ok(line) => eprintln!("{time} {line} ({})", ui::duration(started.elapsed())),
-                        Err(error) => ui::error(format!("{time} {error:#}")),
+                Some(paths) = receiver.recv() => paths,
+            };
+            // Saves that land while a rebuild runs are taken together afterwards.
+            while let Ok(more) = receiver.try_recv() {
+                paths.extend(more);
+            }
+            let change = classify(root, &site_dir, &paths);
+            if change == Change::default() {
+                continue;
+            }
+            let time = chrono::Local::now().format("%H:%M:%S");
+            let started = Instant::now();
+            let applying = Box::pin(apply(&stage, &config, &bucket, &site_dir, &change));
+            tokio::pin!(applying);
+            let mut stopping = false;
+            let result = loop {
+                tokio::select! {
+                    result = &mut applying => break result,
+                    _ = &mut ctrl_c, if !stopping => {
+                        eprintln!();
+                        ui::info("stopping once the change in progress is applied");
+                        stopping = true;
                     }
                 }
+            };
+            match result {
+                Ok(line) => eprintln!("{time} {line} ({})", ui::duration(started.elapsed())),
+                Err(error) => ui::error(format!("{time} {error:#}")),
+            }
+            if stopping {
+                ui::info("stopped watching");
+                return Ok(());
             }
         }
     }

@@ -529,11 +529,22 @@ fn watch_syncs_a_saved_site_file_and_stops_on_ctrl_c() {
 
     let stage = TestStage::new();
     assert_eq!(stage.deploy()["release"], 1);
-    let mut child = stage
-        .command(&["watch", "--stage", &stage.name])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start watch");
+    /// Ends `watch` if the test fails before it does, so no orphan keeps the test's output open.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut watch = KillOnDrop(
+        stage
+            .command(&["watch", "--stage", &stage.name])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start watch"),
+    );
+    let child = &mut watch.0;
     let (lines, received) = std::sync::mpsc::channel::<String>();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
@@ -567,7 +578,18 @@ fn watch_syncs_a_saved_site_file_and_stops_on_ctrl_c() {
         .status()
         .unwrap();
     assert!(interrupted.success());
-    let status = child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "watch was still running 30 s after Ctrl-C; it said:\n{}",
+            seen.join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(status.success(), "watch ended with {status} after Ctrl-C");
     let releases = json_of(
         &stage.xtask(&["releases", "--stage", &stage.name, "--output", "json"]),
