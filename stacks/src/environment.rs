@@ -41,7 +41,7 @@ pub fn environment(stage: &Stage, f: &FunctionSpec) -> IndexMap<&'static str, Va
         let worker = function("worker").expect("the worker is declared");
         env.insert(
             vars::WORKER_FUNCTION,
-            literal(worker.physical_name(&stage.name)),
+            literal(worker.live_name(&stage.name)),
         );
     }
     if f.grants().any(|grant| grant.on == Resource::Connections) {

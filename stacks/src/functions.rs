@@ -103,6 +103,14 @@ pub struct FunctionSpec {
     pub uses: &'static [Uses],
 }
 
+/// The alias every caller of a function invokes.
+pub const LIVE: &str = "live";
+
+/// The CodeDeploy application holding the stage's deployment groups.
+pub fn codedeploy_application_name(stage: &str) -> String {
+    format!("mumble-{stage}-functions")
+}
+
 impl FunctionSpec {
     /// The app stack parameter that carries the artifact key of this function's zip.
     pub fn code_key_parameter(&self) -> String {
@@ -111,6 +119,18 @@ impl FunctionSpec {
 
     pub fn physical_name(&self, stage: &str) -> String {
         format!("mumble-{stage}-{}", self.name)
+    }
+
+    /// `mumble-{stage}-{name}:live`: what every caller invokes (the alias moves to each new
+    /// version, through CodeDeploy where the stage shifts traffic gradually).
+    pub fn live_name(&self, stage: &str) -> String {
+        format!("{}:{LIVE}", self.physical_name(stage))
+    }
+
+    /// The CodeDeploy deployment group that shifts traffic to the function's new versions (in
+    /// stages whose `traffic_shifting` is not all-at-once).
+    pub fn deployment_group_name(&self, stage: &str) -> String {
+        self.physical_name(stage)
     }
 
     pub fn log_group_name(&self, stage: &str) -> String {

@@ -13,7 +13,7 @@ mod stacks;
 pub use cfn::Template;
 pub use functions::{FUNCTIONS, FunctionKind, FunctionSpec};
 pub use mumble_contract::{Output, Part};
-pub use settings::{Settings, SettingsError, Stage};
+pub use settings::{Settings, SettingsError, Stage, TrafficShifting};
 pub use stacks::STAGE_TAG;
 
 /// One synthesized stack, ready to write or deploy.

@@ -111,6 +111,78 @@ impl Providers {
     }
 }
 
+/// How a function's `live` alias moves to a new version: at once, or by CodeDeploy in steps with
+/// the function's alarms able to stop it. Written `all-at-once`, `canary 10% 5m` or
+/// `linear 10% every 1m`; only CodeDeploy's predefined Lambda configurations are accepted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrafficShifting {
+    #[default]
+    AllAtOnce,
+    /// 10% for `minutes`, then the rest.
+    Canary10Percent { minutes: u32 },
+    /// 10% more every `minutes`.
+    Linear10Percent { minutes: u32 },
+}
+
+impl TrafficShifting {
+    const CANARY_MINUTES: [u32; 4] = [5, 10, 15, 30];
+    const LINEAR_MINUTES: [u32; 4] = [1, 2, 3, 10];
+
+    /// Reads the stages file's spelling; `None` for anything CodeDeploy has no configuration for.
+    pub fn parse(text: &str) -> Option<TrafficShifting> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let minutes = |word: &str| word.strip_suffix('m')?.parse::<u32>().ok();
+        match words.as_slice() {
+            ["all-at-once"] => Some(TrafficShifting::AllAtOnce),
+            ["canary", "10%", m] => minutes(m)
+                .filter(|m| Self::CANARY_MINUTES.contains(m))
+                .map(|minutes| TrafficShifting::Canary10Percent { minutes }),
+            ["linear", "10%", "every", m] => minutes(m)
+                .filter(|m| Self::LINEAR_MINUTES.contains(m))
+                .map(|minutes| TrafficShifting::Linear10Percent { minutes }),
+            _ => None,
+        }
+    }
+
+    /// CodeDeploy's deployment configuration; `None` when the alias moves at once, without
+    /// CodeDeploy.
+    pub fn deployment_config(self) -> Option<String> {
+        let plural = |m: u32| if m == 1 { "Minute" } else { "Minutes" };
+        match self {
+            TrafficShifting::AllAtOnce => None,
+            TrafficShifting::Canary10Percent { minutes } => Some(format!(
+                "CodeDeployDefault.LambdaCanary10Percent{minutes}{}",
+                plural(minutes)
+            )),
+            TrafficShifting::Linear10Percent { minutes } => Some(format!(
+                "CodeDeployDefault.LambdaLinear10PercentEvery{minutes}{}",
+                plural(minutes)
+            )),
+        }
+    }
+
+    /// Seconds from the start of a deployment until all traffic is on the new version.
+    pub fn total_seconds(self) -> u32 {
+        match self {
+            TrafficShifting::AllAtOnce => 0,
+            TrafficShifting::Canary10Percent { minutes } => minutes * 60,
+            TrafficShifting::Linear10Percent { minutes } => minutes * 60 * 9,
+        }
+    }
+}
+
+impl std::fmt::Display for TrafficShifting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrafficShifting::AllAtOnce => f.write_str("all-at-once"),
+            TrafficShifting::Canary10Percent { minutes } => write!(f, "canary 10% {minutes}m"),
+            TrafficShifting::Linear10Percent { minutes } => {
+                write!(f, "linear 10% every {minutes}m")
+            }
+        }
+    }
+}
+
 /// One stage as written in the file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -150,6 +222,8 @@ struct RawStage {
     worker_reserved_concurrency: u32,
     #[serde(default = "default_release_retention")]
     release_retention: u32,
+    #[serde(default)]
+    traffic_shifting: Option<String>,
 }
 
 /// Releases kept per stage when `release_retention` is not given.
@@ -213,6 +287,8 @@ pub struct Stage {
     pub worker_reserved_concurrency: u32,
     /// How many releases (`cargo xtask releases`) are kept; a rollback can reach any of them.
     pub release_retention: u32,
+    /// How the functions' `live` aliases move to a new version.
+    pub traffic_shifting: TrafficShifting,
 }
 
 impl Stage {
@@ -581,6 +657,21 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
         || "a rollback needs the release before the current one".into(),
         || "use 2 or more".into(),
     )?;
+    let shifting = raw.traffic_shifting.as_deref().unwrap_or("all-at-once");
+    let traffic_shifting = TrafficShifting::parse(shifting);
+    c.check(
+        traffic_shifting.is_some(),
+        "traffic_shifting",
+        || format!("`{shifting}` is not one of CodeDeploy's Lambda configurations"),
+        || "use `all-at-once`, `canary 10% Nm` (N: 5, 10, 15, 30) or `linear 10% every Nm` (N: 1, 2, 3, 10)".into(),
+    )?;
+    let traffic_shifting = traffic_shifting.unwrap_or_default();
+    c.check(
+        raw.protected || traffic_shifting == TrafficShifting::AllAtOnce,
+        "traffic_shifting",
+        || format!("`{shifting}` needs `protected: true`: an unprotected stage may be hotswapped, which moves `live` past CodeDeploy"),
+        || "use `all-at-once`, or protect the stage".into(),
+    )?;
 
     Ok(Stage {
         name: name.to_owned(),
@@ -611,6 +702,7 @@ fn resolve(path: &Path, name: &str, raw: RawStage) -> Result<Stage, SettingsErro
         max_provider_calls_per_day: raw.max_provider_calls_per_day,
         worker_reserved_concurrency: raw.worker_reserved_concurrency,
         release_retention: raw.release_retention,
+        traffic_shifting,
     })
 }
 

@@ -146,7 +146,24 @@ pub struct Resource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub update_replace_policy: Option<Policy>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_policy: Option<UpdatePolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+}
+
+/// How CloudFormation applies an update to the resource; here only a Lambda alias's traffic
+/// shifting through CodeDeploy.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdatePolicy {
+    pub code_deploy_lambda_alias_update: CodeDeployLambdaAliasUpdate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CodeDeployLambdaAliasUpdate {
+    pub application_name: Expr,
+    pub deployment_group_name: Expr,
 }
 
 impl Resource {
@@ -157,6 +174,7 @@ impl Resource {
             condition: None,
             deletion_policy: None,
             update_replace_policy: None,
+            update_policy: None,
             metadata: None,
         }
     }
@@ -174,6 +192,23 @@ impl Resource {
         } else {
             Policy::Delete
         })
+    }
+
+    /// A resource CloudFormation never deletes, on replacement or with the stack: something else
+    /// removes it (a function's versions go with the function).
+    pub fn kept(self) -> Self {
+        self.policy(Policy::Retain)
+    }
+
+    /// Traffic to the resource (a Lambda alias) shifts through this CodeDeploy deployment group.
+    pub fn code_deploy(mut self, application: &str, group: &str) -> Self {
+        self.update_policy = Some(UpdatePolicy {
+            code_deploy_lambda_alias_update: CodeDeployLambdaAliasUpdate {
+                application_name: Expr::r#ref(application),
+                deployment_group_name: Expr::r#ref(group),
+            },
+        });
+        self
     }
 
     /// A resource whose contents may go with the stack in every stage.

@@ -72,3 +72,22 @@ pub struct DestinationConfig {
 pub struct Destination {
     pub destination: Expr,
 }
+
+/// A published, immutable version of a function's code and configuration.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Version {
+    pub function_name: Expr,
+    /// Create-only: a new value replaces the resource, which publishes a new version.
+    pub description: Expr,
+}
+
+/// A name that points at a version (`live`: what every caller invokes).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Alias {
+    pub function_name: Expr,
+    pub function_version: Expr,
+    pub name: &'static str,
+    pub description: String,
+}

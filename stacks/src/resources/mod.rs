@@ -4,6 +4,7 @@ pub mod acm;
 pub mod apigw;
 pub mod cloudfront;
 pub mod cloudwatch;
+pub mod codedeploy;
 pub mod cognito;
 pub mod dynamodb;
 pub mod events;
@@ -57,6 +58,8 @@ resource_types! {
     ResponseHeadersPolicy(cloudfront::ResponseHeadersPolicy) = "AWS::CloudFront::ResponseHeadersPolicy",
     Alarm(cloudwatch::Alarm) = "AWS::CloudWatch::Alarm",
     Dashboard(cloudwatch::Dashboard) = "AWS::CloudWatch::Dashboard",
+    CodeDeployApplication(codedeploy::Application) = "AWS::CodeDeploy::Application",
+    DeploymentGroup(codedeploy::DeploymentGroup) = "AWS::CodeDeploy::DeploymentGroup",
     UserPool(cognito::UserPool) = "AWS::Cognito::UserPool",
     UserPoolClient(cognito::UserPoolClient) = "AWS::Cognito::UserPoolClient",
     Table(dynamodb::Table) = "AWS::DynamoDB::Table",
@@ -67,6 +70,8 @@ resource_types! {
     Function(lambda::Function) = "AWS::Lambda::Function",
     Permission(lambda::Permission) = "AWS::Lambda::Permission",
     EventInvokeConfig(lambda::EventInvokeConfig) = "AWS::Lambda::EventInvokeConfig",
+    Version(lambda::Version) = "AWS::Lambda::Version",
+    Alias(lambda::Alias) = "AWS::Lambda::Alias",
     LogGroup(logs::LogGroup) = "AWS::Logs::LogGroup",
     MetricFilter(logs::MetricFilter) = "AWS::Logs::MetricFilter",
     RecordSet(route53::RecordSet) = "AWS::Route53::RecordSet",

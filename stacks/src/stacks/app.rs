@@ -9,13 +9,19 @@ use super::{arn, boundary_arn, import, output};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{Expr, Parameter, ParameterSource, Resource, Template};
 use crate::environment::Value;
-use crate::functions::{FUNCTIONS, FunctionSpec, Table, Uses, function};
+use crate::functions::{
+    FUNCTIONS, FunctionSpec, LIVE, Table, Uses, codedeploy_application_name, function,
+};
 use crate::monitoring::{self, FUNCTION_ALARMS};
 use crate::resources::apigw::{
     AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteResponse,
     RouteSettings, Stage as ApiStage,
 };
 use crate::resources::cloudwatch::{Alarm, Dashboard, Dimension};
+use crate::resources::codedeploy::{
+    AlarmConfiguration, AlarmName, Application, AutoRollbackConfiguration, DeploymentGroup,
+    DeploymentStyle,
+};
 use crate::resources::cognito::{
     AccountRecoverySetting, AdminCreateUserConfig, EmailConfiguration, PasswordPolicy,
     RecoveryOption, SchemaAttribute, TokenValidityUnits, UserPool, UserPoolClient,
@@ -24,8 +30,8 @@ use crate::resources::cognito::{
 use crate::resources::events::{RetryPolicy, Rule, S3ObjectCreatedPattern, Target};
 use crate::resources::iam::{InlinePolicy, Role};
 use crate::resources::lambda::{
-    Code, Destination, DestinationConfig, Environment, EventInvokeConfig, Function, Permission,
-    TracingConfig,
+    Alias, Code, Destination, DestinationConfig, Environment, EventInvokeConfig, Function,
+    Permission, TracingConfig, Version,
 };
 use crate::resources::logs::{LogGroup, MetricFilter, MetricTransformation};
 use crate::resources::sns::{Subscription, Topic};
@@ -40,6 +46,8 @@ const USER_POOL: &str = "UserPool";
 const USER_POOL_CLIENT: &str = "UserPoolClient";
 const ALARM_TOPIC: &str = "AlarmTopic";
 const DEAD_LETTERS: &str = "DeadLetterQueue";
+const CODEDEPLOY_APPLICATION: &str = "CodeDeployApplication";
+const CODEDEPLOY_ROLE: &str = "CodeDeployRole";
 
 /// Requests per second (and burst) each HTTP and WebSocket route accepts before answering 429.
 const THROTTLE_RATE: f64 = 50.0;
@@ -95,6 +103,7 @@ pub fn template(stage: &Stage) -> Template {
         .stateful(stage.protected),
     );
     user_pool(&mut t, stage);
+    codedeploy(&mut t, stage);
     for f in FUNCTIONS {
         lambda(&mut t, stage, f);
     }
@@ -281,6 +290,116 @@ fn id(f: &FunctionSpec, suffix: &str) -> String {
     format!("{}{suffix}", f.pascal)
 }
 
+/// Logical id of a function's `live` alias: `Ref` gives the alias ARN, what every caller names.
+fn alias(f: &FunctionSpec) -> String {
+    id(f, "LiveAlias")
+}
+
+/// The CodeDeploy application and the role it shifts traffic with, in stages that shift
+/// gradually; each function adds its deployment group.
+fn codedeploy(t: &mut Template, stage: &Stage) {
+    if stage.traffic_shifting.deployment_config().is_none() {
+        return;
+    }
+    t.add(
+        CODEDEPLOY_APPLICATION,
+        Application {
+            application_name: codedeploy_application_name(&stage.name),
+            compute_platform: "Lambda",
+        },
+    );
+    let s = &stage.name;
+    t.add(
+        CODEDEPLOY_ROLE,
+        Role {
+            role_name: None,
+            description: format!("What CodeDeploy may do while it shifts stage {s}'s traffic"),
+            assume_role_policy_document: PolicyDocument::new(vec![
+                Statement::allow(&["sts:AssumeRole"], vec![])
+                    .principal(Principal::service("codedeploy.amazonaws.com")),
+            ]),
+            policies: vec![InlinePolicy {
+                policy_name: format!("mumble-{s}-codedeploy"),
+                policy_document: PolicyDocument::new(vec![
+                    Statement::allow(
+                        &[
+                            "lambda:GetAlias",
+                            "lambda:UpdateAlias",
+                            "lambda:GetProvisionedConcurrencyConfig",
+                        ],
+                        vec![arn(&format!(
+                            "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:mumble-{s}-*:{LIVE}"
+                        ))],
+                    )
+                    .sid("ShiftLiveAliases"),
+                    Statement::allow(
+                        &["cloudwatch:DescribeAlarms"],
+                        vec![arn(&format!(
+                            "cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:mumble-{s}-*"
+                        ))],
+                    )
+                    .sid("WatchAlarms"),
+                ]),
+            }],
+            permissions_boundary: Some(boundary_arn(stage)),
+        },
+    );
+}
+
+/// The function's published version and its `live` alias; in a stage that shifts gradually, the
+/// CodeDeploy deployment group that moves the alias, stopped by the function's error and throttle
+/// alarms.
+fn live_alias(t: &mut Template, stage: &Stage, f: &FunctionSpec, function: &str) {
+    // The version's logical id stays the same: its description carries the code key (a hash of
+    // the zip), a create-only property, so a new key replaces it, which publishes a version of
+    // the updated code. The template stays a function of the stage alone, and a hotswap (which
+    // publishes its own version) leaves it unchanged. Old versions are kept, as SAM keeps them:
+    // CodeDeploy may still route to the previous one until it has finished, and all versions go
+    // with the function.
+    let version = t.add(
+        id(f, "Version"),
+        Resource::new(Version {
+            function_name: Expr::r#ref(function),
+            description: Expr::sub(format!("${{{}}}", f.code_key_parameter())),
+        })
+        .kept(),
+    );
+    let mut live = Resource::new(Alias {
+        function_name: Expr::r#ref(function),
+        function_version: Expr::get_att(&version, "Version"),
+        name: LIVE,
+        description: format!("What every caller of {} invokes", f.name),
+    });
+    if let Some(config) = stage.traffic_shifting.deployment_config() {
+        let watched = ["Errors", "Throttles"].map(|metric| AlarmName {
+            name: Expr::r#ref(id(f, &format!("{metric}Alarm"))),
+        });
+        let group = t.add(
+            id(f, "DeploymentGroup"),
+            DeploymentGroup {
+                application_name: Expr::r#ref(CODEDEPLOY_APPLICATION),
+                deployment_group_name: f.deployment_group_name(&stage.name),
+                service_role_arn: Expr::get_att(CODEDEPLOY_ROLE, "Arn"),
+                deployment_config_name: config,
+                deployment_style: DeploymentStyle {
+                    deployment_type: "BLUE_GREEN",
+                    deployment_option: "WITH_TRAFFIC_CONTROL",
+                },
+                alarm_configuration: AlarmConfiguration {
+                    enabled: true,
+                    alarms: watched.into(),
+                },
+                auto_rollback_configuration: AutoRollbackConfiguration {
+                    enabled: true,
+                    events: vec!["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
+                },
+            },
+        );
+        live = live.code_deploy(CODEDEPLOY_APPLICATION, &group);
+    }
+    t.add(alias(f), live);
+}
+
 fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
     // Log groups have fixed names: one left behind would block the stack's next creation, so
     // they go with the stack, except in protected stages (never destroyed) where they are evidence.
@@ -344,9 +463,10 @@ fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
         };
         t.add(
             id(f, "InvokeConfig"),
-            EventInvokeConfig {
+            // Callers invoke the alias, so its settings are the ones that apply.
+            Resource::new(EventInvokeConfig {
                 function_name: Expr::r#ref(&function),
-                qualifier: "$LATEST",
+                qualifier: LIVE,
                 maximum_retry_attempts: retries,
                 maximum_event_age_in_seconds: max_age,
                 destination_config: DestinationConfig {
@@ -354,7 +474,8 @@ fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
                         destination: Expr::get_att(DEAD_LETTERS, "Arn"),
                     },
                 },
-            },
+            })
+            .depends_on(alias(f)),
         );
     }
     let name = Dimension {
@@ -382,6 +503,7 @@ fn lambda(t: &mut Template, stage: &Stage, f: &FunctionSpec) {
     if f.uses(Uses::ProviderCap) {
         provider_cap_alarm(t, stage, &log_group);
     }
+    live_alias(t, stage, f, &function);
 }
 
 /// Counts the worker's "daily cap reached" lines and raises an alarm on the first one: from then
@@ -540,7 +662,7 @@ fn statement(stage: &Stage, f: &FunctionSpec, resource: Granted, actions: &[&str
                 actions,
                 vec![arn(&format!(
                     "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}",
-                    worker.physical_name(&stage.name)
+                    worker.live_name(&stage.name)
                 ))],
             )
             .sid("StartWorker")
@@ -618,7 +740,7 @@ fn http_api(t: &mut Template, stage: &Stage) {
                     Integration {
                         api_id: api.clone(),
                         integration_type: "AWS_PROXY",
-                        integration_uri: Expr::get_att(id(f, "Function"), "Arn"),
+                        integration_uri: Expr::r#ref(alias(f)),
                         payload_format_version: Some("2.0"),
                         timeout_in_millis: None,
                     },
@@ -646,7 +768,7 @@ fn http_api(t: &mut Template, stage: &Stage) {
         t.add(
             format!("{route_id}Permission"),
             Permission {
-                function_name: Expr::r#ref(id(f, "Function")),
+                function_name: Expr::r#ref(alias(f)),
                 action: "lambda:InvokeFunction",
                 principal: "apigateway.amazonaws.com",
                 source_arn: arn(&format!(
@@ -709,8 +831,8 @@ fn websocket_api(t: &mut Template, stage: &Stage) {
             api_id: api.clone(),
             integration_type: "AWS_PROXY",
             integration_uri: arn(&format!(
-                "apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}.Arn}}/invocations",
-                id(f, "Function")
+                "apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}}}/invocations",
+                alias(f)
             )),
             payload_format_version: None,
             timeout_in_millis: Some(f.timeout_seconds * 1000),
@@ -776,7 +898,7 @@ fn websocket_api(t: &mut Template, stage: &Stage) {
     t.add(
         "WebSocketPermission",
         Permission {
-            function_name: Expr::r#ref(id(f, "Function")),
+            function_name: Expr::r#ref(alias(f)),
             action: "lambda:InvokeFunction",
             principal: "apigateway.amazonaws.com",
             source_arn: arn(&format!(
@@ -800,7 +922,7 @@ fn triggers(t: &mut Template, stage: &Stage) {
             event_pattern: None,
             targets: vec![Target {
                 id: "cleanup".into(),
-                arn: Expr::get_att(id(cleanup, "Function"), "Arn"),
+                arn: Expr::r#ref(alias(cleanup)),
                 retry_policy: None,
             }],
         },
@@ -808,7 +930,7 @@ fn triggers(t: &mut Template, stage: &Stage) {
     t.add(
         "CleanupSchedulePermission",
         Permission {
-            function_name: Expr::r#ref(id(cleanup, "Function")),
+            function_name: Expr::r#ref(alias(cleanup)),
             action: "lambda:InvokeFunction",
             principal: "events.amazonaws.com",
             source_arn: Expr::get_att(schedule, "Arn"),
@@ -831,7 +953,7 @@ fn triggers(t: &mut Template, stage: &Stage) {
             )),
             targets: vec![Target {
                 id: "image-processor".into(),
-                arn: Expr::get_att(id(processor, "Function"), "Arn"),
+                arn: Expr::r#ref(alias(processor)),
                 retry_policy: Some(RetryPolicy {
                     maximum_retry_attempts: 2,
                     maximum_event_age_in_seconds: 3600,
@@ -842,7 +964,7 @@ fn triggers(t: &mut Template, stage: &Stage) {
     t.add(
         "ImageCreatedPermission",
         Permission {
-            function_name: Expr::r#ref(id(processor, "Function")),
+            function_name: Expr::r#ref(alias(processor)),
             action: "lambda:InvokeFunction",
             principal: "events.amazonaws.com",
             source_arn: Expr::get_att(rule, "Arn"),

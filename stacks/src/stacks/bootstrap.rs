@@ -202,6 +202,9 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
             &[
                 "lambda:UpdateFunctionCode",
                 "lambda:GetFunctionConfiguration",
+                // Callers invoke `live`: new code reaches them as a version the alias moves to.
+                "lambda:PublishVersion",
+                "lambda:UpdateAlias",
             ],
             vec![arn(&format!(
                 "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:mumble-{name}-*"
@@ -218,6 +221,28 @@ fn github_deploy(t: &mut Template, stage: &Stage, repository: &str) {
         .sid("InvalidateSite"),
     ];
     let mut deploy = deploy;
+    if stage.traffic_shifting.deployment_config().is_some() {
+        // The deploy follows the CodeDeploy deployments its stack update starts.
+        deploy.push(
+            Statement::allow(
+                &["codedeploy:ListDeployments", "codedeploy:GetDeployment"],
+                vec![arn(&format!(
+                    "codedeploy:${{AWS::Region}}:${{AWS::AccountId}}:deploymentgroup:{}/*",
+                    crate::functions::codedeploy_application_name(name)
+                ))],
+            )
+            .sid("FollowTrafficShifting"),
+        );
+        deploy.push(
+            Statement::allow(
+                &["lambda:GetAlias"],
+                vec![arn(&format!(
+                    "lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:mumble-{name}-*"
+                ))],
+            )
+            .sid("ReadShiftedWeights"),
+        );
+    }
     if !stage.protected {
         // `destroy` empties the stage's buckets (every version) so CloudFormation can delete them.
         deploy.push(
@@ -397,6 +422,39 @@ fn cloudformation_statements(stage: &Stage) -> Vec<Statement> {
         )
         .sid("CreateUnnamed"),
     ];
+    if stage.traffic_shifting.deployment_config().is_some() {
+        let application = crate::functions::codedeploy_application_name(s);
+        statements.push(
+            Statement::allow(
+                &["codedeploy:*"],
+                vec![
+                    in_region("codedeploy", &format!("application:{application}")),
+                    in_region("codedeploy", &format!("deploymentgroup:{application}/*")),
+                ],
+            )
+            .sid("TrafficShifting"),
+        );
+        statements.push(
+            Statement::allow(
+                &["codedeploy:GetDeploymentConfig"],
+                vec![in_region("codedeploy", "deploymentconfig:*")],
+            )
+            .sid("ReadDeploymentConfigs"),
+        );
+        statements.push(
+            Statement::allow(&["codedeploy:StopDeployment"], vec![Expr::lit("*")])
+                .sid("StopTrafficShifting"),
+        );
+        statements.push(
+            Statement::allow(&["iam:PassRole"], vec![stage_roles()])
+                .sid("HandRoleToCodeDeploy")
+                .when(
+                    "StringEquals",
+                    "iam:PassedToService",
+                    "codedeploy.amazonaws.com",
+                ),
+        );
+    }
     statements.extend(guard_statements(stage));
     if let Some(zone) = stage
         .domain
@@ -478,7 +536,7 @@ fn boundary_statements(stage: &Stage) -> Vec<Statement> {
             "{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
         ))
     };
-    vec![
+    let mut statements = vec![
         Statement::allow(
             &["logs:CreateLogStream", "logs:PutLogEvents"],
             vec![in_region(
@@ -541,5 +599,30 @@ fn boundary_statements(stage: &Stage) -> Vec<Statement> {
             vec![in_region("sqs", &format!("mumble-{s}-*"))],
         )
         .sid("StageQueues"),
-    ]
+    ];
+    if stage.traffic_shifting.deployment_config().is_some() {
+        // The role CodeDeploy shifts traffic with carries the boundary too.
+        statements.push(
+            Statement::allow(
+                &[
+                    "lambda:GetAlias",
+                    "lambda:UpdateAlias",
+                    "lambda:GetProvisionedConcurrencyConfig",
+                ],
+                vec![in_region(
+                    "lambda",
+                    &format!("function:mumble-{s}-*:{}", crate::functions::LIVE),
+                )],
+            )
+            .sid("ShiftLiveAliases"),
+        );
+        statements.push(
+            Statement::allow(
+                &["cloudwatch:DescribeAlarms"],
+                vec![in_region("cloudwatch", &format!("alarm:mumble-{s}-*"))],
+            )
+            .sid("WatchAlarms"),
+        );
+    }
+    statements
 }

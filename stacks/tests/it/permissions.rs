@@ -293,6 +293,14 @@ const EXECUTION_ROLE_UNSCOPED: &[(&str, &str)] = &[
     ),
     ("SiteRecordChanges", "Route 53 change ids are chosen by AWS"),
     (
+        "ReadDeploymentConfigs",
+        "the predefined configurations (CodeDeployDefault.*) belong to no stage",
+    ),
+    (
+        "StopTrafficShifting",
+        "AWS authorizes codedeploy:StopDeployment on `*` only (CloudFormation stops a deployment it cancels)",
+    ),
+    (
         "CreateUnnamed",
         "AWS authorizes these creations (and DescribeLogGroups) on `*` only",
     ),

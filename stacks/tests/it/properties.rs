@@ -509,7 +509,7 @@ fn async_functions_retry_little_and_end_in_the_dead_letter_queue() {
         let target = |rule: &Value| rule["Properties"]["Targets"][0]["Arn"].clone();
         assert!(rules.iter().any(
             |(_, r)| r["Properties"]["ScheduleExpression"] == "rate(1 hour)"
-                && target(r) == json!({"Fn::GetAtt": ["CleanupFunction", "Arn"]})
+                && target(r) == json!({"Ref": "CleanupLiveAlias"})
         ));
         assert!(rules.iter().any(|(_, r)| {
             let pattern = &r["Properties"]["EventPattern"];
@@ -517,7 +517,7 @@ fn async_functions_retry_little_and_end_in_the_dead_letter_queue() {
                 && pattern["detail"]["object"]["key"] == json!([{"prefix": "images/"}])
                 && pattern["detail"]["bucket"]["name"]
                     == json!([{"Fn::ImportValue": format!("mumble-{}-data-MediaBucketName", stage.name)}])
-                && target(r) == json!({"Fn::GetAtt": ["ImageProcessorFunction", "Arn"]})
+                && target(r) == json!({"Ref": "ImageProcessorLiveAlias"})
         }));
         let data = json(&stack(&stage, Part::Data).unwrap());
         assert_eq!(
@@ -912,10 +912,12 @@ fn every_role_the_stacks_create_carries_the_stage_boundary() {
                 );
             }
         }
+        // CodeDeploy shifts traffic with a role of its own.
+        let codedeploy = usize::from(stage.traffic_shifting.deployment_config().is_some());
         assert_eq!(
             roles,
-            FUNCTION_NAMES.len(),
-            "{}: one role per function",
+            FUNCTION_NAMES.len() + codedeploy,
+            "{}: one role per function, and CodeDeploy's where it shifts traffic",
             stage.name
         );
     }

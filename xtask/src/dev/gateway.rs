@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(env["MEDIA_BUCKET"], "value-of-MediaBucketName");
         assert_eq!(env["USER_POOL_CLIENT_ID"], "value-of-UserPoolClientId");
         assert_eq!(env["WEBSOCKET_ENDPOINT"], "http://127.0.0.1:3000");
-        assert_eq!(env["WORKER_FUNCTION"], "mumble-local-worker");
+        assert_eq!(env["WORKER_FUNCTION"], "mumble-local-worker:live");
         assert_eq!(env["MUMBLE_STAGE"], "local");
     }
 

@@ -146,13 +146,18 @@ impl World {
         record
     }
 
-    /// The function the app stack's `WORKER_FUNCTION` names, so that `lambda:InvokeFunction` is
-    /// checked against a function that exists (moto runs none; it answers the invocation).
-    pub async fn worker_function(&self, name: &str) {
+    /// The function and alias the app stack's `WORKER_FUNCTION` names (`NAME:live`), so that
+    /// `lambda:InvokeFunction` is checked against an alias that exists (moto runs no function;
+    /// it answers the invocation).
+    pub async fn worker_function(&self, qualified: &str) {
+        let (name, alias) = qualified
+            .split_once(':')
+            .unwrap_or_else(|| panic!("WORKER_FUNCTION `{qualified}` names no alias"));
         let lambda = aws_sdk_lambda::Client::new(&self.admin);
         if lambda
-            .get_function()
+            .get_alias()
             .function_name(name)
+            .name(alias)
             .send()
             .await
             .is_ok()
@@ -182,6 +187,30 @@ impl World {
             .unwrap_or_else(|e| {
                 panic!(
                     "create function {name}: {}",
+                    aws_sdk_lambda::error::DisplayErrorContext(e)
+                )
+            });
+        let version = lambda
+            .publish_version()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "publish a version of {name}: {}",
+                    aws_sdk_lambda::error::DisplayErrorContext(e)
+                )
+            });
+        lambda
+            .create_alias()
+            .function_name(name)
+            .name(alias)
+            .function_version(version.version().unwrap_or("1"))
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "create alias {qualified}: {}",
                     aws_sdk_lambda::error::DisplayErrorContext(e)
                 )
             });
