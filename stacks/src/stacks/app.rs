@@ -360,7 +360,7 @@ fn live_alias(t: &mut Template, stage: &Stage, f: &FunctionSpec, function: &str)
         id(f, "Version"),
         Resource::new(Version {
             function_name: Expr::r#ref(function),
-            description: Expr::sub(format!("${{{}}}", f.code_key_parameter())),
+            description: Expr::r#ref(f.code_key_parameter()),
         })
         .kept(),
     );
