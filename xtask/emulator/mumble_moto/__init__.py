@@ -43,6 +43,7 @@ def install() -> None:
         cfn_fixes,
         cloudfront_fixes,
         cloudwatch_fixes,
+        codedeploy_fixes,
         cognito_fixes,
         events_fixes,
         iam_fixes,
@@ -58,6 +59,7 @@ def install() -> None:
     cfn_fixes.install()
     cloudfront_fixes.install()
     cloudwatch_fixes.install()
+    codedeploy_fixes.install()
     cognito_fixes.install()
     events_fixes.install()
     iam_fixes.install()

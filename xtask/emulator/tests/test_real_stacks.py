@@ -150,7 +150,7 @@ def test_every_stack_of_the_stage_comes_up_updates_and_goes(
     )
     assert invalidation["Invalidation"]["Status"] == "Completed"
 
-    # One function's new code: one Modify, no replacement, the rest untouched.
+    # One function's new code: its function and version change, the rest is untouched.
     new_code = tiny_zip()
     new_key = f"lambdas/health/{hashlib.sha256(new_code).hexdigest()}.zip"
     aws("s3").put_object(Bucket=artifacts, Key=new_key, Body=new_code)
@@ -163,10 +163,23 @@ def test_every_stack_of_the_stage_comes_up_updates_and_goes(
         {**app_parameters, "HealthCodeKey": new_key},
     )
     changes = [c["ResourceChange"] for c in change_set["Changes"]]
-    assert [(c["LogicalResourceId"], c["Action"], c["Replacement"]) for c in changes] == [
-        ("HealthFunction", "Modify", "False")
-    ]
+    summary = {(c["LogicalResourceId"], c["Action"], c["Replacement"]) for c in changes}
+    # The version's description is the code key: a new key publishes a new version (AWS says
+    # Replacement True; the emulator compares the property's `Ref` and says False), and the
+    # alias moves to it.
+    assert summary == {
+        ("HealthFunction", "Modify", "False"),
+        ("HealthVersion", "Modify", "False"),
+        ("HealthLiveAlias", "Modify", "False"),
+    }
     assert stack_of(cf, f"mumble-{stage}-app")["StackStatus"] == "UPDATE_COMPLETE"
+    # The new code is published as a version and `live` points at it.
+    lam = aws("lambda")
+    live = lam.get_alias(FunctionName=f"mumble-{stage}-health", Name="live")
+    assert live["FunctionVersion"] == "2", live
+    published = lam.get_function(FunctionName=f"mumble-{stage}-health", Qualifier="live")
+    latest = lam.get_function(FunctionName=f"mumble-{stage}-health")
+    assert published["Configuration"]["CodeSha256"] == latest["Configuration"]["CodeSha256"]
     unchanged = deploy(cf, f"mumble-{stage}-web", template(stage, "web") or "", web_parameters)
     assert unchanged["Status"] == "FAILED"
 
