@@ -1,6 +1,9 @@
 //! Setting a function's code directly, outside CloudFormation: what a hotswap does, and what a
 //! rollback does for every function whose code differs (a hotswapped function's code is not in
 //! its stack's parameters, so a change set alone would not bring the old code back).
+//!
+//! Callers invoke each function's `live` alias, so new code reaches them only as a published
+//! version the alias moves to: both are done here, as CloudFormation's version and alias do.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +13,8 @@ use aws_sdk_lambda::types::LastUpdateStatus;
 
 use crate::{aws, ui};
 
-/// Points the function at `key` in the artifacts bucket and waits until Lambda has taken it.
+/// Points the function at `key` in the artifacts bucket, waits until Lambda has taken it, then
+/// publishes it as a version and moves `live` there.
 pub async fn update(config: &SdkConfig, function: &str, bucket: &str, key: &str) -> Result<()> {
     let lambda = aws_sdk_lambda::Client::new(config);
     lambda
@@ -49,6 +53,34 @@ pub async fn update(config: &SdkConfig, function: &str, bucket: &str, key: &str)
             }
         }
     }
-    ui::info(format!("{function}: code is now {key}"));
+    // The description is the code key, as the app stack's version has it.
+    let version = lambda
+        .publish_version()
+        .function_name(function)
+        .description(key)
+        .send()
+        .await
+        .map_err(aws::sdk_error)
+        .with_context(|| format!("cannot publish a version of {function}"))?;
+    let number = version
+        .version()
+        .with_context(|| format!("Lambda published a version of {function} without a number"))?;
+    lambda
+        .update_alias()
+        .function_name(function)
+        .name(stacks::functions::LIVE)
+        .function_version(number)
+        .send()
+        .await
+        .map_err(aws::sdk_error)
+        .with_context(|| {
+            format!(
+                "cannot move {function}:{} to version {number}",
+                stacks::functions::LIVE
+            )
+        })?;
+    ui::info(format!(
+        "{function}: code is now {key}, live on version {number}"
+    ));
     Ok(())
 }
