@@ -45,6 +45,18 @@ pub const FUNCTION_ALARMS: [FunctionAlarm; 3] = [
     },
 ];
 
+/// The metrics of the alarms that stop a function's traffic shifting (CodeDeploy rolls back).
+pub const ROLLBACK_METRICS: [&str; 2] = ["Errors", "Throttles"];
+
+/// The names of the alarms that stop the function's traffic shifting.
+pub fn rollback_alarm_names(stage: &str, f: &FunctionSpec) -> Vec<String> {
+    FUNCTION_ALARMS
+        .iter()
+        .filter(|alarm| ROLLBACK_METRICS.contains(&alarm.metric))
+        .map(|alarm| alarm.name(stage, f))
+        .collect()
+}
+
 impl FunctionAlarm {
     /// `mumble-{stage}-{function}-{suffix}`.
     pub fn name(&self, stage: &str, f: &FunctionSpec) -> String {

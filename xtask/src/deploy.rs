@@ -7,6 +7,7 @@ pub mod events;
 mod hotswap;
 pub mod plan;
 pub mod stack;
+mod traffic;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -664,6 +665,7 @@ async fn deploy_stack(
             allow_replacement: flags.allow_replacement,
             timeout: timeout(flags),
             verb: "deploy",
+            config: Some(target.config.clone()),
         },
     )
     .await
@@ -676,6 +678,9 @@ pub struct Apply {
     pub timeout: Duration,
     /// `deploy` or `rollback`, for the question and the messages.
     pub verb: &'static str,
+    /// The stage's AWS configuration, to follow the CodeDeploy deployments an app stack update
+    /// starts where the stage shifts traffic gradually; `None` does not follow them.
+    pub config: Option<SdkConfig>,
 }
 
 /// One stack brought to a template and parameters through a change set: diff, replacement check,
@@ -753,8 +758,20 @@ pub async fn apply_stack(
         bail!("{} cancelled; nothing was changed in {name}", apply.verb);
     }
     let seen = events::seen_events(cfn, &stack_id).await?;
+    let shifting = apply
+        .config
+        .as_ref()
+        .and_then(|config| traffic::Follower::for_stack(config, stage, name));
     let executed = changeset::execute(cfn, &id, &stack_id).await;
-    let outcome = events::follow(cfn, &stack_id, name, seen, apply.timeout).await?;
+    let update = Box::pin(events::follow(cfn, &stack_id, name, seen, apply.timeout));
+    let (outcome, stopped) = match &shifting {
+        Some(follower) => Box::pin(follower.follow(update)).await,
+        None => (update.await, Vec::new()),
+    };
+    let outcome = outcome?;
+    for deployment in &stopped {
+        ui::error(deployment);
+    }
     if let Err(error) = &executed {
         ui::error(format!(
             "CloudFormation refused to execute the change set of {name}: {error:#}"
@@ -768,7 +785,8 @@ pub async fn apply_stack(
         for failure in &outcome.failures {
             ui::error(failure);
         }
-        let mut reasons: Vec<String> = outcome.failures.iter().map(ToString::to_string).collect();
+        let mut reasons: Vec<String> = stopped.iter().map(ToString::to_string).collect();
+        reasons.extend(outcome.failures.iter().map(ToString::to_string));
         if let Err(error) = executed {
             reasons.push(format!("{error:#}"));
         }
@@ -782,6 +800,14 @@ pub async fn apply_stack(
             "stack {name} failed ({}): {}; {next}",
             outcome.status,
             reasons.join("; ")
+        );
+    }
+    if !stopped.is_empty() {
+        let reasons: Vec<String> = stopped.iter().map(ToString::to_string).collect();
+        bail!(
+            "stack {name} was updated, but {}; fix the cause and {} again",
+            reasons.join("; "),
+            apply.verb
         );
     }
     Ok(StackResult {

@@ -277,6 +277,7 @@ async fn rollback(target: &Target, flags: &Rollback) -> Result<Report> {
                 allow_replacement: false,
                 timeout: Duration::from_secs(flags.timeout.max(1) * 60),
                 verb: "roll back",
+                config: Some(target.config.clone()),
             },
         )
         .await?;

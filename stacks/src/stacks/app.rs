@@ -371,7 +371,7 @@ fn live_alias(t: &mut Template, stage: &Stage, f: &FunctionSpec, function: &str)
         description: format!("What every caller of {} invokes", f.name),
     });
     if let Some(config) = stage.traffic_shifting.deployment_config() {
-        let watched = ["Errors", "Throttles"].map(|metric| AlarmName {
+        let watched = monitoring::ROLLBACK_METRICS.map(|metric| AlarmName {
             name: Expr::r#ref(id(f, &format!("{metric}Alarm"))),
         });
         let group = t.add(
