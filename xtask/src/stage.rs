@@ -10,9 +10,15 @@ use crate::{tools, ui};
 /// The personal stage the checks synthesize alongside the file's stages, standing for all of them.
 pub const PERSONAL_EXAMPLE: &str = "alice";
 
-/// `stacks/stages.yaml` in the workspace root.
+/// Names another stages file than `stacks/stages.yaml`: the tests' own stages (a protected
+/// stage with traffic shifting, under a name no other test uses).
+pub const STAGES_FILE_ENV: &str = "MUMBLE_STAGES_FILE";
+
+/// `stacks/stages.yaml` in the workspace root, or the file `MUMBLE_STAGES_FILE` names.
 pub fn settings_path() -> PathBuf {
-    tools::workspace_root().join(DEFAULT_PATH)
+    std::env::var_os(STAGES_FILE_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tools::workspace_root().join(DEFAULT_PATH))
 }
 
 /// Every stage of the settings file, each checked. The errors name the file, the field and the fix.

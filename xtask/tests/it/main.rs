@@ -7,3 +7,4 @@ mod observe;
 mod releases;
 mod secrets;
 mod smoke;
+mod traffic;

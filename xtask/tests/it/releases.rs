@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::deploy::{TestStage, endpoint, json_of, strings};
 
-async fn config() -> SdkConfig {
+pub(crate) async fn config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .load()
