@@ -1231,3 +1231,131 @@ fn protected_stages_offer_totp_and_send_mail_through_ses_when_set() {
 fn full_stage_has(check: impl Fn(&stacks::Stage) -> bool) -> bool {
     check(&crate::full_stage())
 }
+
+/// Whether `value` refers to one of the `live` aliases: `{"Ref": "XLiveAlias"}`, or a `Fn::Sub`
+/// naming `${XLiveAlias}`.
+fn names_an_alias(value: &Value) -> bool {
+    let text = value.to_string();
+    FUNCTIONS.iter().any(|f| {
+        let alias = format!("{}LiveAlias", f.pascal);
+        value == &json!({"Ref": alias}) || text.contains(&format!("${{{alias}}}"))
+    })
+}
+
+#[test]
+fn every_caller_invokes_a_live_alias_never_latest() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let s = &stage.name;
+        for (id, integration) in resources_of(&app, "AWS::ApiGatewayV2::Integration") {
+            assert!(
+                names_an_alias(&integration["Properties"]["IntegrationUri"]),
+                "{s}: {id} calls {}",
+                integration["Properties"]["IntegrationUri"]
+            );
+        }
+        for (id, permission) in resources_of(&app, "AWS::Lambda::Permission") {
+            assert!(
+                names_an_alias(&permission["Properties"]["FunctionName"]),
+                "{s}: {id} lets callers invoke {}",
+                permission["Properties"]["FunctionName"]
+            );
+        }
+        for (id, rule) in resources_of(&app, "AWS::Events::Rule") {
+            for target in rule["Properties"]["Targets"].as_array().unwrap() {
+                assert!(
+                    names_an_alias(&target["Arn"]),
+                    "{s}: {id} targets {}",
+                    target["Arn"]
+                );
+            }
+        }
+        for (id, config) in resources_of(&app, "AWS::Lambda::EventInvokeConfig") {
+            assert_eq!(config["Properties"]["Qualifier"], "live", "{s}: {id}");
+        }
+        // Each function: one version (kept), one alias `live` on it.
+        for f in FUNCTIONS {
+            let version = &app["Resources"][format!("{}Version", f.pascal)];
+            assert_eq!(version["Type"], "AWS::Lambda::Version", "{s}: {}", f.name);
+            assert_eq!(version["DeletionPolicy"], "Retain");
+            assert_eq!(
+                version["Properties"]["Description"],
+                json!({"Ref": f.code_key_parameter()})
+            );
+            let alias = &app["Resources"][format!("{}LiveAlias", f.pascal)]["Properties"];
+            assert_eq!(alias["Name"], "live");
+            assert_eq!(
+                alias["FunctionVersion"],
+                json!({"Fn::GetAtt": [format!("{}Version", f.pascal), "Version"]})
+            );
+        }
+        // The worker is started through its alias, and its starters may invoke only that.
+        let worker = format!("mumble-{s}-worker:live");
+        for (id, function) in resources_of(&app, "AWS::Lambda::Function") {
+            let variables = &function["Properties"]["Environment"]["Variables"];
+            if let Some(name) = variables.get("WORKER_FUNCTION") {
+                assert_eq!(name, &json!(worker), "{s}: {id}");
+            }
+        }
+        let text = app.to_string();
+        assert!(
+            text.contains(&format!("function:{worker}\"")),
+            "{s}: the StartWorker grant"
+        );
+        assert!(
+            !text.contains(&format!("function:mumble-{s}-worker\"")),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn protected_stages_shift_through_codedeploy_stopped_by_each_functions_alarms() {
+    for stage in all_stages() {
+        let app = json(&stack(&stage, Part::App).unwrap());
+        let s = &stage.name;
+        let groups = resources_of(&app, "AWS::CodeDeploy::DeploymentGroup");
+        let Some(config) = stage.traffic_shifting.deployment_config() else {
+            assert!(groups.is_empty(), "{s}: {groups:?}");
+            assert!(resources_of(&app, "AWS::CodeDeploy::Application").is_empty());
+            for (id, alias) in resources_of(&app, "AWS::Lambda::Alias") {
+                assert!(alias.get("UpdatePolicy").is_none(), "{s}: {id}");
+            }
+            continue;
+        };
+        assert!(stage.protected, "{s}");
+        assert_eq!(groups.len(), FUNCTIONS.len(), "{s}");
+        for f in FUNCTIONS {
+            let group_id = format!("{}DeploymentGroup", f.pascal);
+            let group = &app["Resources"][&group_id]["Properties"];
+            assert_eq!(
+                group["DeploymentConfigName"],
+                config.as_str(),
+                "{s}: {group_id}"
+            );
+            assert_eq!(
+                group["DeploymentGroupName"],
+                format!("mumble-{s}-{}", f.name)
+            );
+            assert_eq!(
+                group["AlarmConfiguration"],
+                json!({"Enabled": true, "Alarms": [
+                    {"Name": {"Ref": format!("{}ErrorsAlarm", f.pascal)}},
+                    {"Name": {"Ref": format!("{}ThrottlesAlarm", f.pascal)}},
+                ]}),
+                "{s}: {group_id}"
+            );
+            assert_eq!(
+                group["AutoRollbackConfiguration"],
+                json!({"Enabled": true, "Events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]})
+            );
+            assert_eq!(
+                app["Resources"][format!("{}LiveAlias", f.pascal)]["UpdatePolicy"],
+                json!({"CodeDeployLambdaAliasUpdate": {
+                    "ApplicationName": {"Ref": "CodeDeployApplication"},
+                    "DeploymentGroupName": {"Ref": group_id},
+                }})
+            );
+        }
+    }
+}

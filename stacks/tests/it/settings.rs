@@ -358,3 +358,63 @@ fn every_stage_lets_every_worker_attempt_run_to_its_timeout() {
         );
     }
 }
+
+#[test]
+fn traffic_shifting_is_one_of_codedeploys_configurations_and_only_in_protected_stages() {
+    let protected = |shifting: &str| {
+        staging(&format!(
+            "  log_retention_days: 14\n  cors_origins: [\"https://staging.mumble.app\"]\n  \
+             protected: true\n  alarm_email: ops@mumble.app\n  traffic_shifting: {shifting}\n"
+        ))
+    };
+    for (written, config) in [
+        (
+            "canary 10% 5m",
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        ),
+        (
+            "canary 10% 30m",
+            "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+        ),
+        (
+            "linear 10% every 1m",
+            "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+        ),
+        (
+            "linear 10% every 10m",
+            "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+        ),
+    ] {
+        let text = format!("{DEV}{}", protected(written));
+        let stage = Settings::parse(&text, "stacks/stages.yaml")
+            .unwrap()
+            .stage("staging")
+            .unwrap();
+        assert_eq!(
+            stage.traffic_shifting.deployment_config().as_deref(),
+            Some(config)
+        );
+        assert_eq!(stage.traffic_shifting.to_string(), written);
+    }
+    assert_mentions(
+        &error(&protected("canary 20% 5m")),
+        &["`traffic_shifting`", "`canary 20% 5m`", "canary 10% Nm"],
+    );
+    assert_mentions(
+        &error(&staging(
+            "  log_retention_days: 14\n  cors_origins: [\"https://staging.mumble.app\"]\n  \
+             traffic_shifting: canary 10% 5m\n",
+        )),
+        &["`traffic_shifting`", "protected: true", "hotswap"],
+    );
+    // prod shifts through CodeDeploy; every other stage of the file, and a personal one, at once.
+    let settings = settings();
+    for name in settings.names().chain(["alice"]) {
+        let stage = settings.stage(name).unwrap();
+        assert_eq!(
+            stage.traffic_shifting.deployment_config().is_some(),
+            name == "prod",
+            "{name}"
+        );
+    }
+}
