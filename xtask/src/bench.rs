@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::{stage, tools, ui};
 
+mod deploy;
 mod dev_restart;
 mod gateway;
 mod lambdas;
@@ -50,10 +51,10 @@ const BENCHES: &[Bench] = &[
     bench!("lambdas", lambdas::run),
     bench!("gateway", gateway::run),
     bench!("dev-restart", dev_restart::run),
-    bench!("deploy-noop", crate::deploy::bench::noop_redeploy),
-    bench!("site-sync", crate::deploy::bench::site_sync_1000),
-    bench!("hotswap", crate::deploy::bench::hotswap_one),
-    bench!("rollback", crate::deploy::bench::rollback_code_and_site),
+    bench!("deploy-noop", deploy::noop_redeploy),
+    bench!("site-sync", deploy::site_sync_1000),
+    bench!("hotswap", deploy::hotswap_one),
+    bench!("rollback", deploy::rollback_code_and_site),
 ];
 
 /// The goal a value is held to.

@@ -1,12 +1,11 @@
-//! CloudFront invalidations: `cargo xtask invalidate`, and the paths a deploy invalidates.
+//! CloudFront invalidations: the paths a change of site files calls for, and creating one and
+//! waiting for it (`deploy`, `rollback`, `cargo xtask invalidate`).
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use stacks::Output;
 
-use crate::cli::{Invalidate, OutputFormat};
 use crate::{aws, ui};
 
 /// Above this many paths one wildcard is cheaper: CloudFront bills per path, and `/*` counts as one.
@@ -126,35 +125,6 @@ async fn wait_for(
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
-    }
-}
-
-impl Invalidate {
-    pub async fn run(self) -> Result<()> {
-        let stage = crate::stage::resolve(&self.stage.stage)?;
-        let config = aws::sdk_config(&self.aws, &stage.region).await;
-        aws::check_account(&config, &stage.name, stage.account_id.as_deref()).await?;
-        let outputs = crate::outputs::read(&config, &stage).await?;
-        let distribution_id = outputs.require(&stage, Output::DistributionId)?;
-        let paths = if self.paths.is_empty() {
-            vec!["/*".to_owned()]
-        } else {
-            self.paths.clone()
-        };
-        for path in &paths {
-            if !path.starts_with('/') {
-                bail!(
-                    "invalidation path `{path}` must start with `/` (e.g. `/index.html` or `/assets/*`)"
-                );
-            }
-        }
-        let cloudfront = aws_sdk_cloudfront::Client::new(&config);
-        let invalidation = invalidate(&cloudfront, &distribution_id, &paths, self.wait).await?;
-        match self.output {
-            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&invalidation)?),
-            OutputFormat::Text => println!("{} {}", invalidation.id, invalidation.status),
-        }
-        Ok(())
     }
 }
 

@@ -422,7 +422,7 @@ impl Cost {
                 .with_context(|| format!("cannot write the chart to {}", path.display()))?;
             ui::info(format!("chart written to {}", path.display()));
         }
-        crate::deploy::print(&report, self.output)
+        ui::print(&report, self.output)
     }
 }
 

@@ -1,12 +1,8 @@
 //! `cargo xtask deploy` and `cargo xtask diff`: artifacts, stacks, site, CDN — in that order.
 
-pub mod bench;
-pub mod changeset;
 pub mod code;
-pub mod events;
 mod hotswap;
 pub mod plan;
-pub mod stack;
 mod traffic;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,7 +20,8 @@ use stacks::cfn::ParameterSource;
 use stacks::{Output, Part, Stage};
 
 use crate::build::{self, Artifact};
-use crate::cli::{AwsArgs, Deploy, OutputFormat, Sources};
+use crate::cli::{AwsArgs, Deploy, Sources};
+use crate::cloudformation::{changeset, events, stack};
 use crate::outputs::StageOutputs;
 use crate::release::{self, Release, StackRecord};
 use crate::site_sync::{self, SiteFile};
@@ -124,15 +121,15 @@ impl Deploy {
         let target = Target::prepare(&self.stage.stage, &self.aws, &self.sources).await?;
         if self.dry_run {
             let plan = plan(&target).await?;
-            return print(&plan, self.output);
+            return ui::print(&plan, self.output);
         }
         if self.hotswap
             && let Some(report) = hotswap::run(&target, self.wait).await?
         {
-            return print(&report, self.output);
+            return ui::print(&report, self.output);
         }
         let report = deploy(&target, &self).await?;
-        print(&report, self.output)
+        ui::print(&report, self.output)
     }
 }
 
@@ -169,14 +166,6 @@ async fn is_deploy_role(config: &SdkConfig, stage: &Stage) -> bool {
 pub async fn plan_only(stage: &str, aws_args: &AwsArgs, sources: &Sources) -> Result<Plan> {
     let target = Target::prepare(stage, aws_args, sources).await?;
     plan(&target).await
-}
-
-pub fn print<T: Serialize + std::fmt::Display>(value: &T, output: OutputFormat) -> Result<()> {
-    match output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value)?),
-        OutputFormat::Text => print!("{value}"),
-    }
-    Ok(())
 }
 
 /// Steps 2–9: bootstrap, artifacts, stacks, site config, site sync, invalidation, release.
@@ -704,7 +693,7 @@ pub async fn apply_stack(
             ui::warn(format!(
                 "stack {name} is in ROLLBACK_COMPLETE after a failed first create; deleting it to create it again"
             ));
-            stack::delete(cfn, &stack_id, name, apply.timeout).await?;
+            events::delete(cfn, &stack_id, name, apply.timeout).await?;
             ChangeSetType::Create
         }
     };

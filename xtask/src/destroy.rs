@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use crate::cli::Destroy;
-use crate::deploy::stack;
+use crate::cloudformation::{events, stack};
 use crate::{aws, ui};
 
 /// Bounds the wait for one stack's deletion (CloudFront distributions take the longest).
@@ -69,7 +69,7 @@ impl Destroy {
                 empty_bucket(&s3, &bucket).await?;
             }
             ui::step(format!("deleting {}", synth.name));
-            stack::delete(&cfn, &stack_id, &synth.name, DELETE_LIMIT).await?;
+            events::delete(&cfn, &stack_id, &synth.name, DELETE_LIMIT).await?;
         }
         ui::done(format!("stage {} destroyed", stage.name));
         Ok(())

@@ -3,6 +3,6 @@
 impl crate::cli::Diff {
     pub async fn run(self) -> anyhow::Result<()> {
         let plan = crate::deploy::plan_only(&self.stage.stage, &self.aws, &self.sources).await?;
-        crate::deploy::print(&plan, self.output)
+        crate::ui::print(&plan, self.output)
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use stacks::Output;
 
 use crate::cli::{OutputFormat, Outputs};
-use crate::deploy::stack;
+use crate::cloudformation::stack;
 use crate::{aws, ui};
 
 /// The outputs of a stage's stacks, by stack name, in deploy order.

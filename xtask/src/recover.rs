@@ -6,7 +6,7 @@
 use anyhow::{Context, Result, bail};
 
 use crate::cli::Recover;
-use crate::deploy::{events, stack};
+use crate::cloudformation::{events, stack};
 use crate::{aws, ui};
 
 const ROLLBACK_LIMIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);

@@ -130,9 +130,9 @@ pub async fn artifacts_bucket(
 ) -> Result<String> {
     let name = stage.stack_name(stacks::Part::Bootstrap);
     let cfn = aws_sdk_cloudformation::Client::new(config);
-    crate::deploy::stack::describe(&cfn, &name)
+    crate::cloudformation::stack::describe(&cfn, &name)
         .await?
-        .and_then(|found| crate::deploy::stack::outputs_of(&found).remove(Output::ArtifactsBucketName.name()))
+        .and_then(|found| crate::cloudformation::stack::outputs_of(&found).remove(Output::ArtifactsBucketName.name()))
         .with_context(|| {
             format!(
                 "stage `{}` has no artifacts bucket (stack {name}), so no releases; deploy it first: \

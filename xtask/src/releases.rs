@@ -95,6 +95,6 @@ impl Releases {
             })
             .collect();
         entries.reverse();
-        crate::deploy::print(&List(entries), self.output)
+        ui::print(&List(entries), self.output)
     }
 }

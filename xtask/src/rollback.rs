@@ -13,9 +13,10 @@ use stacks::{Output, Stage};
 
 use crate::cdn::{self, Invalidation};
 use crate::cli::Rollback;
-use crate::deploy::changeset::TemplateSource;
+use crate::cloudformation::changeset::TemplateSource;
+use crate::cloudformation::stack;
 use crate::deploy::plan::{StackAction, StackResult};
-use crate::deploy::{self, Apply, NewRelease, ReleaseTarget, code, stack};
+use crate::deploy::{self, Apply, NewRelease, ReleaseTarget, code};
 use crate::release::{self, Changes, Release, StackRecord};
 use crate::site_sync::{self, SitePlan};
 use crate::{aws, ui};
@@ -108,7 +109,7 @@ impl Rollback {
         aws::check_account(&config, &stage.name, stage.account_id.as_deref()).await?;
         let target = Target { stage, config };
         let report = rollback(&target, &self).await?;
-        deploy::print(&report, self.output)
+        ui::print(&report, self.output)
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use stacks::monitoring::{self, AVAILABILITY_TARGET_PERCENT, LATENCY_TARGET_MS};
 
 use crate::cli::{OutputFormat, Status};
-use crate::deploy::stack;
+use crate::cloudformation::stack;
 use crate::{aws, logs, outputs, ui};
 
 use figures::{Alarm, Api, FunctionFigures, Jobs};

@@ -10,6 +10,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
 
 /// True when a person is (probably) watching: stderr is a terminal.
 pub fn is_interactive() -> bool {
@@ -83,6 +86,15 @@ pub async fn quiet_async<T>(work: impl Future<Output = T>) -> T {
     let result = work.await;
     QUIET.store(false, std::sync::atomic::Ordering::Relaxed);
     result
+}
+
+/// A command's result on stdout: as text (its `Display`), or as JSON with `--output json`.
+pub fn print<T: Serialize + Display>(value: &T, output: OutputFormat) -> anyhow::Result<()> {
+    match output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        OutputFormat::Text => print!("{value}"),
+    }
+    Ok(())
 }
 
 /// The start of a phase of work: `==> building lambdas`.

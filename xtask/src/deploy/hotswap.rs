@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use stacks::Output;
 
 use super::plan::{Report, StackAction, StackResult};
-use super::{NewRelease, Target, code, parameter_map, parameters, stack, sync_site};
+use super::{NewRelease, Target, code, parameter_map, parameters, sync_site};
+use crate::cloudformation::stack;
 use crate::outputs::StageOutputs;
 use crate::release::{self, Release, StackRecord};
 use crate::ui;

@@ -6,8 +6,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::cdn::Invalidation;
+use crate::cloudformation::changeset::Changes;
 use crate::cost::CostChange;
-use crate::deploy::changeset::Changes;
 use crate::site_sync::SitePlan;
 use crate::ui;
 
@@ -201,7 +201,7 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deploy::changeset::{Action, ResourceChange};
+    use crate::cloudformation::changeset::{Action, ResourceChange};
 
     fn plan() -> Plan {
         Plan {

@@ -2,16 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use std::time::Duration;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::Stack;
 
-use super::events;
-use crate::{aws, ui};
+use crate::aws;
 
 /// The SDK config for a stack: the command's config, moved to the stack's region when it lives
 /// elsewhere (the certificate stack is always in us-east-1).
@@ -90,29 +87,6 @@ pub async fn physical_ids(cfn: &Client, name: &str, resource_type: &str) -> Resu
         .filter(|resource| resource.resource_type() == Some(resource_type))
         .filter_map(|resource| resource.physical_resource_id().map(str::to_owned))
         .collect())
-}
-
-/// Deletes a stack and follows its events until it is gone; when it cannot be deleted, says which
-/// resources kept it.
-pub async fn delete(cfn: &Client, stack_id: &str, name: &str, limit: Duration) -> Result<()> {
-    let seen = events::seen_events(cfn, stack_id).await?;
-    cfn.delete_stack()
-        .stack_name(stack_id)
-        .send()
-        .await
-        .map_err(aws::sdk_error)
-        .with_context(|| format!("cannot delete stack {name}"))?;
-    let outcome = events::follow(cfn, stack_id, name, seen, limit).await?;
-    if outcome.status != "DELETE_COMPLETE" {
-        for failure in &outcome.failures {
-            ui::error(failure);
-        }
-        bail!(
-            "stack {name} could not be deleted ({}); see the reasons above",
-            outcome.status
-        );
-    }
-    Ok(())
 }
 
 /// The template the stack runs now, as CloudFormation keeps it (what the cost change compares

@@ -8,7 +8,7 @@ use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::StackEvent;
 use serde::Serialize;
 
-use crate::deploy::stack;
+use super::stack;
 use crate::{aws, ui};
 
 /// A resource that failed, with CloudFormation's reason.
@@ -174,4 +174,27 @@ fn event_line(event: &StackEvent) -> String {
         line.push_str(&format!(" {}", ui::dim(reason)));
     }
     line
+}
+
+/// Deletes a stack and follows its events until it is gone; when it cannot be deleted, says which
+/// resources kept it.
+pub async fn delete(cfn: &Client, stack_id: &str, name: &str, limit: Duration) -> Result<()> {
+    let seen = seen_events(cfn, stack_id).await?;
+    cfn.delete_stack()
+        .stack_name(stack_id)
+        .send()
+        .await
+        .map_err(aws::sdk_error)
+        .with_context(|| format!("cannot delete stack {name}"))?;
+    let outcome = follow(cfn, stack_id, name, seen, limit).await?;
+    if outcome.status != "DELETE_COMPLETE" {
+        for failure in &outcome.failures {
+            ui::error(failure);
+        }
+        bail!(
+            "stack {name} could not be deleted ({}); see the reasons above",
+            outcome.status
+        );
+    }
+    Ok(())
 }
