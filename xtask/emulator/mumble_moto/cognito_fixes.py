@@ -1,17 +1,39 @@
-"""Cognito's ResendConfirmationCode, which moto 5.2.5 does not implement.
+"""Cognito as the site and `cargo xtask migrate` use it, where moto 5.2.5 differs from AWS.
 
-moto answers it with an HTML "not yet implemented" page and HTTP 500 (without CORS headers, so a
-browser sees only a network error). AWS sends a new code and answers with where it went. The
-emulator sends no e-mail and its ConfirmSignUp accepts any code, so answering as AWS does, for a
-user that exists and is not yet confirmed, is all the site's "Send the code again" needs.
+- ResendConfirmationCode is not implemented: moto answers it with an HTML "not yet implemented"
+  page and HTTP 500 (without CORS headers, so a browser sees only a network error). AWS sends a
+  new code and answers with where it went. The emulator sends no e-mail and its ConfirmSignUp
+  accepts any code, so answering as AWS does, for a user that exists and is not yet confirmed, is
+  all the site's "Send the code again" needs.
+- Accounts in `RESET_REQUIRED`: moto checks the password first (so a moved account answers
+  "Incorrect username or password") and leaves the status as it was after ConfirmForgotPassword,
+  so the site's "Mumble has moved" path (accounts made by `cargo xtask migrate`) could not be
+  exercised locally. Here signing in answers `PasswordResetRequiredException`, and a confirmed
+  forgot-password reset makes them `CONFIRMED`, as on AWS.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+from moto.cognitoidp import models
+from moto.core.exceptions import JsonRESTError
+
+_PASSWORD_FLOWS = {"USER_PASSWORD_AUTH", "USER_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"}
+
+
+class PasswordResetRequiredException(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__("PasswordResetRequiredException", "Password reset required for the user")
 
 
 def install() -> None:
+    _install_resend_confirmation_code()
+    _install_reset_required()
+
+
+def _install_resend_confirmation_code() -> None:
     from moto.cognitoidp.exceptions import (
         InvalidParameterException,
         ResourceNotFoundError,
@@ -49,6 +71,46 @@ def install() -> None:
         raise ResourceNotFoundError(client_id)
 
     CognitoIdpResponse.resend_confirmation_code = resend_confirmation_code
+
+
+def _install_reset_required() -> None:
+    backend = models.CognitoIdpBackend
+    initiate = backend.initiate_auth
+    admin_initiate = backend.admin_initiate_auth
+    confirm = backend.confirm_forgot_password
+
+    @functools.wraps(initiate)
+    def initiate_auth(self: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+        if auth_flow in _PASSWORD_FLOWS:
+            pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
+            if _reset_required(pool, (auth_parameters or {}).get("USERNAME")):
+                raise PasswordResetRequiredException()
+        return initiate(self, client_id, auth_flow, auth_parameters)
+
+    @functools.wraps(admin_initiate)
+    def admin_initiate_auth(self: Any, user_pool_id: str, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+        if auth_flow in _PASSWORD_FLOWS:
+            if _reset_required(self.user_pools.get(user_pool_id), (auth_parameters or {}).get("USERNAME")):
+                raise PasswordResetRequiredException()
+        return admin_initiate(self, user_pool_id, client_id, auth_flow, auth_parameters)
+
+    @functools.wraps(confirm)
+    def confirm_forgot_password(self: Any, client_id: str, username: str, password: str, confirmation_code: str) -> Any:
+        result = confirm(self, client_id, username, password, confirmation_code)
+        pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
+        user = pool._get_user(username) if pool is not None else None
+        if user is not None and user.status is models.UserStatus.RESET_REQUIRED:
+            user.status = models.UserStatus.CONFIRMED
+        return result
+
+    backend.initiate_auth = initiate_auth  # type: ignore[method-assign]
+    backend.admin_initiate_auth = admin_initiate_auth  # type: ignore[method-assign]
+    backend.confirm_forgot_password = confirm_forgot_password  # type: ignore[method-assign]
+
+
+def _reset_required(pool: Any, username: str | None) -> bool:
+    user = pool._get_user(username) if pool is not None and username else None
+    return user is not None and user.status is models.UserStatus.RESET_REQUIRED
 
 
 def _region_backends(backend: Any) -> list[Any]:
