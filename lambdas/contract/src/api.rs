@@ -286,8 +286,10 @@ pub struct ImagePage {
 #[serde(rename_all = "camelCase")]
 pub struct Image {
     pub image_id: String,
+    /// Absent when the image is unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(extend("format" = "uri")))]
-    pub image_url: String,
+    pub image_url: Option<String>,
     /// Absent until the thumbnail has been made (a few seconds after the image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(extend("format" = "uri")))]
@@ -309,6 +311,10 @@ pub struct Image {
     pub dominant_color: Option<String>,
     /// Drawn by the offline provider rather than OpenAI.
     pub offline: bool,
+    /// The picture was lost in the move from the old Mumble: there is nothing to show or
+    /// download, only what was said and when.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unavailable: bool,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -136,13 +136,18 @@ async fn owned(deps: &Deps, caller: &Caller, id: &str) -> Result<ImageRecord, Ap
 }
 
 async fn view(deps: &Deps, record: ImageRecord) -> Result<Image, ApiError> {
-    let image_url = deps
-        .media
-        .presign_get(&record.image_key, MEDIA_URL_LIFETIME)
-        .await?;
-    let thumbnail_url = match &record.thumbnail_key {
-        Some(key) => Some(deps.media.presign_get(key, MEDIA_URL_LIFETIME).await?),
-        None => None,
+    // An unavailable image has no objects: a URL to nothing would only show a broken picture.
+    let image_url = match record.unavailable {
+        true => None,
+        false => Some(
+            deps.media
+                .presign_get(&record.image_key, MEDIA_URL_LIFETIME)
+                .await?,
+        ),
+    };
+    let thumbnail_url = match (&record.thumbnail_key, record.unavailable) {
+        (Some(key), false) => Some(deps.media.presign_get(key, MEDIA_URL_LIFETIME).await?),
+        _ => None,
     };
     Ok(Image {
         image_id: record.image_id,
@@ -157,5 +162,6 @@ async fn view(deps: &Deps, record: ImageRecord) -> Result<Image, ApiError> {
         height: record.height,
         dominant_color: record.dominant_color,
         offline: record.offline,
+        unavailable: record.unavailable,
     })
 }

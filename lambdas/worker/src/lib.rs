@@ -383,6 +383,7 @@ impl Run<'_> {
             bytes: None,
             dominant_color: None,
             offline: image.provider == ProviderKind::Offline,
+            unavailable: false,
         };
         // The record first: the PNG's upload triggers the thumbnail maker, which updates it.
         self.deps.images.put(&record).await?;

@@ -161,15 +161,18 @@ export function createGallery({ api }) {
         'data-image-id': item.imageId,
         'aria-label': itemLabel(item),
       },
-      h('img', {
-        src: item.thumbnailUrl || item.imageUrl || '',
-        alt: '',
-        loading: 'lazy',
-        decoding: 'async',
-        width: '256',
-        height: '256',
-        'data-testid': 'gallery-thumb',
-      }),
+      // A picture lost in the move from the old Mumble: its words stay, with a note instead.
+      item.unavailable
+        ? h('span', { class: 'tile-unavailable', 'data-testid': 'gallery-unavailable' }, t('gallery.unavailable'))
+        : h('img', {
+            src: item.thumbnailUrl || item.imageUrl || '',
+            alt: '',
+            loading: 'lazy',
+            decoding: 'async',
+            width: '256',
+            height: '256',
+            'data-testid': 'gallery-thumb',
+          }),
     );
     button.addEventListener('click', () => openDetail(item, button));
     // The date and the first words under each tile, so pictures can be told apart at a glance.
@@ -185,7 +188,11 @@ export function createGallery({ api }) {
   function openDetail(item, opener) {
     selected = item;
     clearText(el.detailError);
-    el.image.src = item.imageUrl || item.thumbnailUrl || '';
+    el.image.hidden = Boolean(item.unavailable);
+    if (item.unavailable) {
+      el.image.removeAttribute('src');
+      setText(el.detailError, 'gallery.unavailable');
+    } else el.image.src = item.imageUrl || item.thumbnailUrl || '';
     el.image.alt = (item.transcript || '').slice(0, 140);
     setPlainText(el.transcript, item.transcript || '—');
     renderFacts(item);
@@ -207,7 +214,7 @@ export function createGallery({ api }) {
 
   /** Presigned URLs expire: when the full image fails to load, ask the API for fresh ones once. */
   async function refreshSelectedUrls() {
-    if (!selected || selected.refreshed) return;
+    if (!selected || selected.refreshed || selected.unavailable) return;
     selected.refreshed = true;
     try {
       const fresh = await api.image(selected.imageId);

@@ -50,6 +50,10 @@ pub struct ImageRecord {
     /// Made by the offline provider (local development), not by the real image model.
     #[serde(default)]
     pub offline: bool,
+    /// The picture itself is lost (moved from the old Mumble without its file): the record keeps
+    /// what was said and when, and there is no image or thumbnail object to show.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unavailable: bool,
 }
 
 /// Where a recording was made: the API's type.

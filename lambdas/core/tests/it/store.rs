@@ -44,6 +44,7 @@ fn image(user: &str, id: &str, minute: u32) -> ImageRecord {
         bytes: Some(1234),
         dominant_color: None,
         offline: true,
+        unavailable: false,
     }
 }
 

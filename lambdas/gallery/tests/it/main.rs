@@ -67,6 +67,7 @@ impl World {
             bytes: None,
             dominant_color: Some("#336699".into()),
             offline: false,
+            unavailable: false,
             image_id,
         };
         self.images.put(&record).await.unwrap();

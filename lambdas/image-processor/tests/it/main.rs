@@ -76,6 +76,7 @@ impl World {
                 bytes: None,
                 dominant_color: None,
                 offline: false,
+                unavailable: false,
             })
             .await
             .unwrap();

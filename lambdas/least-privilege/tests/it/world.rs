@@ -137,6 +137,7 @@ impl World {
             bytes: None,
             dominant_color: None,
             offline: false,
+            unavailable: false,
             image_id: image_id.to_owned(),
         };
         DynamoImages::new(self.dynamodb.clone(), &self.images_table)
