@@ -20,6 +20,11 @@ export class AuthError extends Error {
   }
 }
 
+/** Whether a sign-in failed because the account was moved from the old Mumble (see #startMovedReset). */
+export function isMovedAccount(error) {
+  return error instanceof AuthError && error.code === 'PasswordResetRequiredException';
+}
+
 /** Decodes a JWT's claims without verifying it: the API verifies; the page only reads email and expiry. */
 export function decodeJwtClaims(token) {
   const part = String(token).split('.')[1];
@@ -109,11 +114,17 @@ export class Auth extends EventTarget {
   }
 
   async signIn(email, password) {
-    const answer = await this.#call('InitiateAuth', {
-      ClientId: this.#config.userPoolClientId,
-      AuthFlow: 'USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: email, PASSWORD: password },
-    });
+    let answer;
+    try {
+      answer = await this.#call('InitiateAuth', {
+        ClientId: this.#config.userPoolClientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: email, PASSWORD: password },
+      });
+    } catch (error) {
+      if (isMovedAccount(error)) await this.#startMovedReset(email);
+      throw error;
+    }
     if (!answer.AuthenticationResult?.IdToken) {
       throw new AuthError(answer.ChallengeName ? 'UnsupportedChallenge' : 'unknown', answer.ChallengeName ?? '');
     }
@@ -200,6 +211,20 @@ export class Auth extends EventTarget {
 
   #changed(detail) {
     this.dispatchEvent(new CustomEvent('change', { detail }));
+  }
+
+  // --- Accounts moved from the old Mumble -------------------------------------------------------
+  // `cargo xtask migrate` leaves every old account in Cognito's RESET_REQUIRED state, so signing in
+  // answers PasswordResetRequiredException: the sign-in error then reads "Mumble has moved: set a
+  // new password" (auth.error.PasswordResetRequiredException), a reset code goes out by e-mail, and
+  // the `moved` event ({ detail: { email } }) tells the reset form to open for that address.
+  async #startMovedReset(email) {
+    try {
+      await this.#call('ForgotPassword', { ClientId: this.#config.userPoolClientId, Username: email });
+    } catch {
+      // The reset form can ask for the code again; the sign-in error already says what to do.
+    }
+    this.dispatchEvent(new CustomEvent('moved', { detail: { email } }));
   }
 
   async #call(target, body) {
