@@ -68,6 +68,8 @@ pub enum Command {
     Dev(Dev),
     /// Set or list a stage's secrets (SSM SecureString parameters); values are never printed
     Secrets(Secrets),
+    /// Move the old Mumble's MongoDB dump and uploads folder into a stage (see docs/migration.md)
+    Migrate(Migrate),
 }
 
 /// Where and as whom to talk to AWS; flattened into every command that does.
@@ -430,6 +432,69 @@ pub struct SecretsList {
     pub stage: StageArg,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Migrate {
+    #[command(subcommand)]
+    pub command: Option<MigrateCommand>,
+    /// Stage name to migrate into
+    #[arg(long, short = 's', env = "MUMBLE_STAGE", required = true)]
+    pub stage: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The mongodump directory (optionally --gzip), or one mongoexport JSON Lines file
+    /// (users.json, images.json)
+    #[arg(long, value_name = "DIR|FILE", required = true)]
+    pub from: Option<PathBuf>,
+    /// The copy of the old host's uploads folder (holding images/...); needed for images
+    #[arg(long, value_name = "DIR")]
+    pub uploads: Option<PathBuf>,
+    /// Read and map everything, write nothing, print the report
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation on a protected stage (required without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Where to list rejected documents and unavailable images (default:
+    /// mumble-{stage}-rejects.jsonl in the current directory)
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// How many chunks of documents are written at the same time
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub parallel: usize,
+    /// Stop the process abruptly after N documents, as a kill would (for resume tests)
+    #[arg(long, hide = true, value_name = "N")]
+    pub abort_after: Option<u64>,
+    #[arg(long, default_value_t, value_enum)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Compare the dump with the stage: counts per user, a sample of records field by field,
+    /// object checksums; exits non-zero on a difference
+    Verify(MigrateVerify),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateVerify {
+    #[command(flatten)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The dump the stage was migrated from
+    #[arg(long, value_name = "DIR|FILE")]
+    pub from: PathBuf,
+    /// The uploads folder, to compare the copied files' checksums
+    #[arg(long, value_name = "DIR")]
+    pub uploads: Option<PathBuf>,
+    /// Compare every Nth image record field by field (1: all of them)
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub every: u64,
     #[arg(long, default_value_t, value_enum)]
     pub output: OutputFormat,
 }

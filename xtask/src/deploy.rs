@@ -811,7 +811,7 @@ fn timeout(flags: &Deploy) -> Duration {
 }
 
 /// Asks on the terminal; only `y` or `yes` goes on.
-fn confirm(question: &str) -> Result<bool> {
+pub(crate) fn confirm(question: &str) -> Result<bool> {
     eprint!("{} [y/N] ", ui::bold(question));
     let mut answer = String::new();
     std::io::stdin()

@@ -14,6 +14,7 @@ mod diff;
 mod emulator;
 mod invalidate;
 mod logs;
+mod migrate;
 mod openapi;
 mod outputs;
 mod recover;
@@ -59,6 +60,7 @@ async fn main() -> std::process::ExitCode {
         Command::Watch(cmd) => Box::pin(cmd.run()).await,
         Command::Dev(cmd) => cmd.run().await,
         Command::Secrets(cmd) => cmd.run().await,
+        Command::Migrate(cmd) => cmd.run().await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

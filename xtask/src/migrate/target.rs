@@ -1,0 +1,443 @@
+//! The stage the migration writes to: its users and images tables, media bucket and user pool,
+//! found through the stage's stack outputs, with the batch calls retried as AWS asks.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use aws_config::SdkConfig;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserStatusType};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, WriteRequest};
+use aws_sdk_s3::primitives::ByteStream;
+use mumble_contract::{Output, Table};
+
+use super::keys::{self, Item};
+use crate::outputs::StageOutputs;
+
+/// How often a batch call is repeated for its unprocessed items before the run stops.
+const MAX_ATTEMPTS: u32 = 10;
+
+pub struct Target {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub users_table: String,
+    pub images_table: String,
+    pub bucket: String,
+    pub user_pool: String,
+}
+
+/// A Cognito account for a legacy user.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The `sub`: the new user id.
+    pub user_id: String,
+    /// Whether the migration made it (as opposed to someone who signed up on the new site).
+    pub migrated: bool,
+}
+
+impl Target {
+    pub fn new(config: &SdkConfig, stage: &stacks::Stage, outputs: &StageOutputs) -> Result<Self> {
+        Ok(Target {
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(config),
+            users_table: outputs.require(stage, Table::Users.name_output())?,
+            images_table: outputs.require(stage, Table::Images.name_output())?,
+            bucket: outputs.require(stage, Output::MediaBucketName)?,
+            user_pool: outputs.require(stage, Output::UserPoolId)?,
+        })
+    }
+
+    /// The items with these keys that exist (at most 100 keys), consistently read.
+    pub async fn batch_get(&self, table: &str, keys: Vec<Item>) -> Result<Vec<Item>> {
+        let mut found = Vec::new();
+        let mut pending = keys;
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .context("a batch read needs keys")?;
+            let output = self
+                .dynamodb
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "reading {table}: {}",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                    )
+                })?;
+            found.extend(
+                output
+                    .responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default(),
+            );
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                attempt += 1;
+                backoff(attempt, table).await?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Writes the requests in batches of 25, repeating unprocessed ones with backoff.
+    pub async fn batch_write(&self, table: &str, requests: Vec<WriteRequest>) -> Result<()> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let result = self
+                    .dynamodb
+                    .batch_write_item()
+                    .request_items(table, pending.clone())
+                    .send()
+                    .await;
+                match result {
+                    Ok(output) => {
+                        pending = output
+                            .unprocessed_items
+                            .and_then(|mut u| u.remove(table))
+                            .unwrap_or_default();
+                    }
+                    Err(e)
+                        if e.as_service_error().is_some_and(|s| {
+                            s.is_provisioned_throughput_exceeded_exception()
+                                || s.is_request_limit_exceeded()
+                                || s.is_internal_server_error()
+                        }) => {}
+                    Err(e) => bail!(
+                        "writing {table}: {}",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                    ),
+                }
+                if !pending.is_empty() {
+                    attempt += 1;
+                    backoff(attempt, table).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every ledger item (the legacy id → new id map) from the users table.
+    pub async fn ledger(&self) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .dynamodb
+                .scan()
+                .table_name(&self.users_table)
+                .filter_expression("begins_with(#id, :prefix)")
+                .expression_attribute_names("#id", keys::USER_ID)
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(keys::LEDGER_PREFIX.into()),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "reading the migration's map from {}: {}",
+                        self.users_table,
+                        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                    )
+                })?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    pub async fn get_item(&self, table: &str, key: Item) -> Result<Option<Item>> {
+        let output = self
+            .dynamodb
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "reading {table}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                )
+            })?;
+        Ok(output.item)
+    }
+
+    pub async fn put_item(&self, table: &str, item: Item) -> Result<()> {
+        self.dynamodb
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "writing {table}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                )
+            })?;
+        Ok(())
+    }
+
+    /// How many migrated images `user_id` has in the stage (not counting new ones).
+    pub async fn count_migrated_images(&self, user_id: &str) -> Result<u64> {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let output = self
+                .dynamodb
+                .query()
+                .table_name(&self.images_table)
+                .index_name(keys::USER_INDEX)
+                .key_condition_expression("#user = :user")
+                .filter_expression("attribute_exists(#legacy)")
+                .expression_attribute_names("#user", keys::OWNER)
+                .expression_attribute_names("#legacy", keys::LEGACY_ID)
+                .expression_attribute_values(":user", AttributeValue::S(user_id.to_owned()))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "counting images: {}",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                    )
+                })?;
+            count += u64::try_from(output.count).unwrap_or(0);
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(count),
+            }
+        }
+    }
+
+    pub async fn put_object(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<()> {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "writing {key} to {}: {}",
+                    self.bucket,
+                    crate::aws::describe_error(&e)
+                )
+            })?;
+        Ok(())
+    }
+
+    /// The object's bytes, `None` when it does not exist.
+    pub async fn get_object(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(
+                output
+                    .body
+                    .collect()
+                    .await
+                    .with_context(|| format!("reading {key}"))?
+                    .into_bytes()
+                    .to_vec(),
+            )),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(anyhow!("reading {key}: {}", crate::aws::describe_error(&e))),
+        }
+    }
+
+    pub async fn delete_object(&self, key: &str) -> Result<()> {
+        self.s3
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| anyhow!("deleting {key}: {}", crate::aws::describe_error(&e)))?;
+        Ok(())
+    }
+
+    /// The Cognito account for `email`: made when missing, with a verified address, no usable
+    /// password and no message, then put in `RESET_REQUIRED` so that signing in answers
+    /// `PasswordResetRequiredException` and the site runs the reset flow. An account someone
+    /// made on the new site themselves is used as it is.
+    pub async fn ensure_account(&self, email: &str) -> Result<Account> {
+        let created = self
+            .cognito
+            .admin_create_user()
+            .user_pool_id(&self.user_pool)
+            .username(email)
+            .user_attributes(attribute("email", email))
+            .user_attributes(attribute("email_verified", "true"))
+            .message_action(MessageActionType::Suppress)
+            .temporary_password(unusable_password())
+            .send()
+            .await;
+        let (user_id, status) = match created {
+            Ok(output) => {
+                let user = output.user.context("AdminCreateUser returned no user")?;
+                let sub = user
+                    .attributes()
+                    .iter()
+                    .find(|a| a.name() == "sub")
+                    .and_then(|a| a.value())
+                    .map(str::to_owned);
+                let sub = match sub {
+                    Some(sub) => sub,
+                    None => self.account(email).await?.0,
+                };
+                (sub, user.user_status)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_username_exists_exception()) =>
+            {
+                self.account(email).await?
+            }
+            Err(e) => bail!(
+                "creating the account of {email}: {}",
+                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e)
+            ),
+        };
+        let migrated = match status {
+            // Ours, made by this or an interrupted run: finish it.
+            Some(UserStatusType::ForceChangePassword) => {
+                self.cognito
+                    .admin_set_user_password()
+                    .user_pool_id(&self.user_pool)
+                    .username(email)
+                    .password(unusable_password())
+                    .permanent(true)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        anyhow!(
+                            "setting up the account of {email}: {}",
+                            aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e)
+                        )
+                    })?;
+                self.require_reset(email).await?;
+                true
+            }
+            Some(UserStatusType::ResetRequired) => true,
+            _ => false,
+        };
+        Ok(Account { user_id, migrated })
+    }
+
+    async fn require_reset(&self, email: &str) -> Result<()> {
+        self.cognito
+            .admin_reset_user_password()
+            .user_pool_id(&self.user_pool)
+            .username(email)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "marking the account of {email} for a password reset: {}",
+                    aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e)
+                )
+            })?;
+        Ok(())
+    }
+
+    /// The `sub` and status of an existing account.
+    pub async fn account(&self, email: &str) -> Result<(String, Option<UserStatusType>)> {
+        let user = self
+            .cognito
+            .admin_get_user()
+            .user_pool_id(&self.user_pool)
+            .username(email)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "reading the account of {email}: {}",
+                    aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let sub = user
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .map(str::to_owned)
+            .unwrap_or_else(|| user.username().to_owned());
+        Ok((sub, user.user_status))
+    }
+}
+
+fn attribute(name: &str, value: &str) -> AttributeType {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .expect("name is set")
+}
+
+/// A password nobody knows and that is never stored or shown: the account's only way in is the
+/// reset flow. Two random UUIDs meet the pool's policy (upper, lower, digits, length).
+fn unusable_password() -> String {
+    format!(
+        "Mm1-{}-{}",
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Exponential backoff with jitter for unprocessed batch items; an error after [`MAX_ATTEMPTS`].
+async fn backoff(attempt: u32, table: &str) -> Result<()> {
+    if attempt > MAX_ATTEMPTS {
+        bail!(
+            "{table} kept refusing items after {MAX_ATTEMPTS} retries (throttled); \
+             run the migration again later (it resumes), or with a lower --parallel"
+        );
+    }
+    let base = 50u64 << attempt.min(6);
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % base.max(1);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+    Ok(())
+}
+
+/// Attribute values for an item made with serde_dynamo, plus the migration's own attributes.
+pub fn with_attributes(mut item: Item, extra: &[(&str, &str)]) -> Item {
+    for (name, value) in extra {
+        item.insert((*name).to_owned(), AttributeValue::S((*value).to_owned()));
+    }
+    item
+}
+
+/// `name → value` of the string attributes of an item, for comparisons in `verify`.
+pub fn strings(item: &Item) -> HashMap<&str, &str> {
+    item.iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str())))
+        .collect()
+}
