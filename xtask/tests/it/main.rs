@@ -3,6 +3,7 @@
 mod browser;
 mod deploy;
 mod deploy_role;
+mod migrate;
 mod observe;
 mod releases;
 mod secrets;
