@@ -18,6 +18,7 @@ mod deploy;
 mod dev_restart;
 mod gateway;
 mod lambdas;
+mod migrate;
 pub mod proxy;
 
 /// What every benchmark is given.
@@ -55,6 +56,7 @@ const BENCHES: &[Bench] = &[
     bench!("site-sync", deploy::site_sync_1000),
     bench!("hotswap", deploy::hotswap_one),
     bench!("rollback", deploy::rollback_code_and_site),
+    bench!("migrate", migrate::run),
 ];
 
 /// The goal a value is held to.
@@ -62,7 +64,6 @@ const BENCHES: &[Bench] = &[
 #[serde(rename_all = "snake_case")]
 pub enum Goal {
     AtMost(f64),
-    #[allow(dead_code, reason = "for throughput goals, e.g. requests per second")]
     AtLeast(f64),
 }
 
@@ -103,7 +104,6 @@ impl Row {
         self
     }
 
-    #[allow(dead_code, reason = "for throughput goals, e.g. requests per second")]
     pub fn at_least(mut self, goal: f64) -> Row {
         self.goal = Some(Goal::AtLeast(goal));
         self.pass = Some(self.value >= goal);

@@ -17,15 +17,15 @@ use crate::emulator::Emulator;
 use crate::tools;
 
 /// A scratch stage on a private emulator: its own site folder and artifacts.
-struct Scratch {
-    emulator: Emulator,
+pub(crate) struct Scratch {
+    pub(crate) emulator: Emulator,
     proxy: Proxy,
-    stage: String,
+    pub(crate) stage: String,
     dir: tempfile::TempDir,
 }
 
 impl Scratch {
-    async fn new(prefix: &str) -> Result<Scratch> {
+    pub(crate) async fn new(prefix: &str) -> Result<Scratch> {
         let emulator = Emulator::start(None).await?;
         let proxy = Proxy::start(emulator.endpoint_url())?;
         let dir = tempfile::tempdir()?;
@@ -61,13 +61,13 @@ impl Scratch {
         Ok(())
     }
 
-    fn site(&self) -> std::path::PathBuf {
+    pub(crate) fn site(&self) -> std::path::PathBuf {
         self.dir.path().join("site")
     }
 
     /// `deploy --yes --output json` through the binary; returns the report, the wall time and
     /// the requests it made.
-    fn deploy(&self) -> Result<(serde_json::Value, Duration, Vec<Logged>)> {
+    pub(crate) fn deploy(&self) -> Result<(serde_json::Value, Duration, Vec<Logged>)> {
         self.run("deploy", &[])
     }
 
