@@ -53,11 +53,6 @@ impl Report {
     pub fn collection(&mut self, name: &str) -> &mut CollectionReport {
         self.collections.entry(name.to_owned()).or_default()
     }
-
-    /// Records written across collections.
-    pub fn written(&self) -> u64 {
-        self.collections.values().map(|c| c.written).sum()
-    }
 }
 
 impl fmt::Display for Report {

@@ -1,7 +1,6 @@
 //! The stage the migration writes to: its users and images tables, media bucket and user pool,
 //! found through the stage's stack outputs, with the batch calls retried as AWS asks.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -433,11 +432,4 @@ pub fn with_attributes(mut item: Item, extra: &[(&str, &str)]) -> Item {
         item.insert((*name).to_owned(), AttributeValue::S((*value).to_owned()));
     }
     item
-}
-
-/// `name → value` of the string attributes of an item, for comparisons in `verify`.
-pub fn strings(item: &Item) -> HashMap<&str, &str> {
-    item.iter()
-        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str())))
-        .collect()
 }
