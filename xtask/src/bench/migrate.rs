@@ -128,14 +128,13 @@ fn migrate(
     let mut peak = 0;
     let status = loop {
         // VmHWM is the high-water mark, so the last reading before the exit is the peak.
-        if let Ok(text) = std::fs::read_to_string(&status_path) {
-            if let Some(kib) = text
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = text
                 .lines()
                 .find_map(|l| l.strip_prefix("VmHWM:"))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak = peak.max(kib);
-            }
+        {
+            peak = peak.max(kib);
         }
         if let Some(status) = child.try_wait()? {
             break status;
@@ -235,7 +234,7 @@ fn write_dump(dump: &Path, uploads: &Path, changed: u32) -> Result<()> {
         }
         // The changed documents: spread over the dump, none of them messy.
         if changed > 0 && n % (IMAGES / changed) == 1 {
-            if (n / (IMAGES / changed)) % 2 == 0 {
+            if (n / (IMAGES / changed)).is_multiple_of(2) {
                 image.insert("prompt", format!("prompt {n}, edited"));
             } else {
                 image.insert("deleted", true);

@@ -113,7 +113,7 @@ impl MigrateVerify {
                     };
                     expected.entry(user_id.clone()).or_insert(0);
                     n += 1;
-                    if n % every == 0 {
+                    if n.is_multiple_of(every) {
                         check_user(&target, &user, user_id, &mut found).await?;
                     }
                 } else {
@@ -128,7 +128,7 @@ impl MigrateVerify {
                         *expected.entry(owner.clone()).or_insert(0) += 1;
                     }
                     n += 1;
-                    if n % every == 0 {
+                    if n.is_multiple_of(every) {
                         check_image(&target, &image, owner, self.uploads.as_deref(), &mut found)
                             .await?;
                     }
