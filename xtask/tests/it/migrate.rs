@@ -381,7 +381,9 @@ fn a_gzip_dump_killed_midway_finishes_on_rerun_without_duplicates() {
     );
 
     let report = m.migrate(&[]);
-    assert!(count(&report, "users", "written") + count(&report, "users", "skipped") == 5);
+    // The accounts the killed run made are found again, not made twice: the report is a whole
+    // run's.
+    assert_base_report(&report);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(assert_base_migrated(&m));
     runtime.block_on(async {

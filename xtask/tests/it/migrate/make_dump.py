@@ -122,8 +122,10 @@ def images(scenario):
     return docs
 
 
-# A document whose framing is right but whose content is not BSON (element type 0x7a).
-CORRUPT_BSON = struct.pack("<i", 12) + b"\x7ax\x00\x01\x02\x03\x00"
+# A document whose framing is right (its length counts itself) but whose content is not BSON
+# (element type 0x7a).
+_CORRUPT_BODY = b"\x7ax\x00\x01\x02\x03\x00"
+CORRUPT_BSON = struct.pack("<i", 4 + len(_CORRUPT_BODY)) + _CORRUPT_BODY
 
 
 def write_collection(dump, name, docs, fmt):
