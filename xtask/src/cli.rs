@@ -456,6 +456,10 @@ pub struct Migrate {
     /// Read and map everything, write nothing, print the report
     #[arg(long)]
     pub dry_run: bool,
+    /// Compare every image with the stage, not only those the old site changed since the last
+    /// run (for files added to the uploads folder afterwards)
+    #[arg(long)]
+    pub full: bool,
     /// Do not ask for confirmation on a protected stage (required without a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,

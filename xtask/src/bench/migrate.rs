@@ -97,6 +97,8 @@ fn migrate(
     uploads: &Path,
 ) -> Result<(serde_json::Value, Duration, u64)> {
     let rejects = dump.with_file_name("rejects.jsonl");
+    let log_path = dump.with_file_name("migrate.log");
+    let log = File::create(&log_path).context("cannot create the migration's log")?;
     let mut command = Command::new(std::env::current_exe()?);
     scratch.emulator.configure(&mut command);
     command
@@ -115,7 +117,7 @@ fn migrate(
         .arg("--rejects")
         .arg(&rejects)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(log)
         .env("NO_COLOR", "1");
     let started = Instant::now();
     let mut child = command.spawn().context("cannot run the migration")?;
@@ -146,7 +148,12 @@ fn migrate(
         .join()
         .map_err(|_| anyhow::anyhow!("the reader panicked"))??;
     if !status.success() {
-        bail!("the migration failed ({status}); run it by hand to see why");
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        bail!(
+            "the migration failed ({status}); the end of its messages:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
     }
     Ok((serde_json::from_slice(&out)?, elapsed, peak))
 }
@@ -234,6 +241,8 @@ fn write_dump(dump: &Path, uploads: &Path, changed: u32) -> Result<()> {
         }
         // The changed documents: spread over the dump, none of them messy.
         if changed > 0 && n % (IMAGES / changed) == 1 {
+            // The old site stamps every edit and soft delete.
+            image.insert("updatedAt", bson::DateTime::now());
             if (n / (IMAGES / changed)).is_multiple_of(2) {
                 image.insert("prompt", format!("prompt {n}, edited"));
             } else {

@@ -25,6 +25,9 @@ pub const RUN_KEY: &str = "migration#run";
 pub const FINGERPRINT: &str = "migrationFingerprint";
 pub const LEGACY_ID: &str = "legacyId";
 pub const NEW_USER_ID: &str = "newUserId";
+/// On the run item: the latest `createdAt`/`updatedAt` among the documents of the last
+/// completed run (see [`super::Run::checkpoint`]).
+pub const CHECKPOINT: &str = "checkpoint";
 pub const EMAIL: &str = "email";
 
 pub fn ledger_key(legacy_id: &str) -> String {

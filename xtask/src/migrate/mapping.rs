@@ -43,6 +43,10 @@ pub struct LegacyImage {
     pub weather: Option<Weather>,
     pub created_at: String,
     pub deleted: bool,
+    /// The later of `createdAt` and `updatedAt`: when the old site last touched it (an edit or a
+    /// soft delete sets `updatedAt`). Not written, so not in the fingerprint.
+    #[serde(skip)]
+    pub changed_at: String,
 }
 
 impl LegacyUser {
@@ -115,6 +119,7 @@ pub fn image(doc: &Document) -> Result<LegacyImage, Reject> {
     let created = date(doc.get("createdAt"))
         .or_else(|| object_id_time(doc))
         .ok_or_else(|| Reject("no createdAt, and the _id is not an ObjectId to date it".into()))?;
+    let changed = date(doc.get("updatedAt")).unwrap_or(created).max(created);
     let (image_path, missing) = match text(doc.get("imagePath")) {
         Some(path) if !path.trim().is_empty() => match relative_path(&path) {
             Some(path) => (Some(path), None),
@@ -138,6 +143,7 @@ pub fn image(doc: &Document) -> Result<LegacyImage, Reject> {
         weather: weather(doc.get("weather")),
         created_at: mumble_core::time::format(created),
         deleted: flag(doc.get("deleted")),
+        changed_at: mumble_core::time::format(changed),
     })
 }
 

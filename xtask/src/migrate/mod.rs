@@ -19,7 +19,7 @@ mod target;
 mod verify;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -129,8 +129,13 @@ impl Migrate {
             users: HashMap::new(),
             emails: HashMap::new(),
             done: 0,
+            checkpoint: None,
+            previous_checkpoint: None,
+            latest: String::new(),
+            fresh: HashSet::new(),
         };
         run.load_ledger().await?;
+        run.load_checkpoint(self.full).await?;
         for collection in &collections {
             ui::step(format!(
                 "{} from {}",
@@ -147,7 +152,7 @@ impl Migrate {
         if let Some(target) = run.ctx.target.as_ref().filter(|_| !self.dry_run) {
             // The last completed run, for operators (`verify` and reruns compare fingerprints).
             let summary = serde_json::to_string(&run.report)?;
-            let item = Item::from([
+            let mut item = Item::from([
                 (
                     keys::USER_ID.to_owned(),
                     AttributeValue::S(keys::RUN_KEY.into()),
@@ -158,6 +163,22 @@ impl Migrate {
                 ),
                 ("report".to_owned(), AttributeValue::S(summary)),
             ]);
+            // Written only now, when every document up to it is in the stage: a killed run
+            // leaves the previous checkpoint, and its rerun reads from there.
+            if let Some(latest) = [
+                run.previous_checkpoint.as_deref(),
+                Some(run.latest.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|at| !at.is_empty())
+            .max()
+            {
+                item.insert(
+                    keys::CHECKPOINT.to_owned(),
+                    AttributeValue::S(latest.to_owned()),
+                );
+            }
             target.put_item(&target.users_table, item).await?;
         }
         match self.output {
@@ -201,6 +222,18 @@ struct Run {
     /// Lowercased e-mail → new user id.
     emails: HashMap<String, String>,
     done: u64,
+    /// Images the old site last changed before this are in the stage as the last completed run
+    /// left them, so they are skipped without asking the stage: that is what keeps a cut-over
+    /// rerun short. An hour before the last run's latest document, for documents the old site
+    /// was writing while it was dumped. `None`: compare everything (first run, `--full`).
+    checkpoint: Option<String>,
+    /// The checkpoint as the last completed run stored it.
+    previous_checkpoint: Option<String>,
+    /// The latest `createdAt`/`updatedAt` read in this run, the next run's checkpoint.
+    latest: String,
+    /// Legacy users written or merged in this run: their images are never skipped by the
+    /// checkpoint (an image rejected while its owner was missing comes in with the owner).
+    fresh: HashSet<String>,
 }
 
 /// What became of one user.
@@ -251,6 +284,37 @@ impl Run {
         Ok(())
     }
 
+    async fn load_checkpoint(&mut self, full: bool) -> Result<()> {
+        let Some(target) = &self.ctx.target else {
+            return Ok(());
+        };
+        let found = target
+            .batch_get(&target.users_table, vec![keys::user_key(keys::RUN_KEY)])
+            .await?;
+        let Some(at) = found
+            .iter()
+            .find_map(|item| keys::string(item, keys::CHECKPOINT))
+        else {
+            return Ok(());
+        };
+        self.previous_checkpoint = Some(at.to_owned());
+        if full {
+            return Ok(());
+        }
+        let last = chrono::DateTime::parse_from_rfc3339(at).with_context(|| {
+            format!("the stage's migration checkpoint {at:?} is not a time; rerun with --full")
+        })?;
+        let threshold = mumble_core::time::format(
+            last.with_timezone(&chrono::Utc) - chrono::Duration::hours(1),
+        );
+        ui::info(format!(
+            "images the old site last changed before {threshold} are as the last run left them \
+             and are skipped (--full compares every one)"
+        ));
+        self.checkpoint = Some(threshold);
+        Ok(())
+    }
+
     /// Counts finished documents, with a progress line every 5,000.
     fn tick(&mut self, n: u64) {
         let before = self.done;
@@ -273,6 +337,9 @@ impl Run {
                 Err(reason) => (None, reason),
                 Ok(doc) => match mapping::user(&doc) {
                     Ok(user) => {
+                        if user.updated_at > self.latest {
+                            self.latest.clone_from(&user.updated_at);
+                        }
                         let entry = keeper
                             .entry(user.email.clone())
                             .or_insert_with(|| (user.created_at.clone(), user.id.clone()));
@@ -290,7 +357,7 @@ impl Run {
 
         // Pass 2: accounts and profiles for the keepers, a chunk at a time, in parallel.
         let mut merged = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         let keepers = collection.documents()?.filter_map(|item| {
             let (_, Ok(doc)) = item.ok()? else {
                 return None;
@@ -344,6 +411,7 @@ impl Run {
         self.users = Arc::try_unwrap(known).unwrap_or_else(|arc| (*arc).clone());
         self.emails = Arc::try_unwrap(emails).unwrap_or_else(|arc| (*arc).clone());
         for (legacy, user_id, email, fingerprint) in written {
+            self.fresh.insert(legacy.clone());
             self.emails.insert(email, user_id.clone());
             self.users.insert(legacy, (user_id, fingerprint));
         }
@@ -373,6 +441,7 @@ impl Run {
                 continue;
             }
             *report.merged.get_or_insert(0) += 1;
+            self.fresh.insert(user.id.clone());
             ledger.push(ledger_item(&user.id, &user_id, &user.email, &fingerprint));
             self.users.insert(user.id.clone(), (user_id, fingerprint));
         }
@@ -399,6 +468,10 @@ impl Run {
         let failure = RefCell::new(None);
         let early: RefCell<Vec<(Option<String>, source::Position, String)>> = RefCell::default();
         let read = Cell::new(0u64);
+        let unchanged = Cell::new(0u64);
+        let latest = RefCell::new(std::mem::take(&mut self.latest));
+        let checkpoint = self.checkpoint.clone();
+        let fresh = std::mem::take(&mut self.fresh);
         let mapped = std::iter::from_fn(|| {
             let mut early = early.borrow_mut();
             loop {
@@ -419,7 +492,19 @@ impl Run {
                 };
                 match mapping::image(&doc) {
                     Ok(image) => match owners.get(&image.user_id) {
-                        Some(owner) => return Some((image, owner.clone())),
+                        Some(owner) => {
+                            let mut latest = latest.borrow_mut();
+                            if image.changed_at > *latest {
+                                latest.clone_from(&image.changed_at);
+                            }
+                            if checkpoint.as_ref().is_some_and(|at| image.changed_at < *at)
+                                && !fresh.contains(&image.user_id)
+                            {
+                                unchanged.set(unchanged.get() + 1);
+                                continue;
+                            }
+                            return Some((image, owner.clone()));
+                        }
                         None => early.push((
                             Some(image.id),
                             at,
@@ -475,8 +560,10 @@ impl Run {
         if let Some(e) = failure.into_inner() {
             return Err(e);
         }
+        self.latest = latest.into_inner();
         let report = self.report.collection("images");
         report.read += read.get();
+        report.skipped += unchanged.get();
         let rejected = early.into_inner();
         report.rejected += rejected.len() as u64;
         for (id, at, reason) in rejected {
@@ -626,7 +713,7 @@ async fn migrate_images(
     chunk: Vec<(LegacyImage, String)>,
 ) -> Result<Vec<ImageOutcome>> {
     // A second document with the same _id in one chunk would make the batch calls fail.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut outcomes = Vec::new();
     let chunk: Vec<_> = chunk
         .into_iter()
