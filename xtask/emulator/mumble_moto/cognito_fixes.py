@@ -120,7 +120,9 @@ def _reset_required(pool: Any, username: str | None) -> bool:
 def _get_user(self: Any, username: str) -> Any:
     attribute_types = self.extended_config.get("UsernameAttributes")
     if attribute_types:
-        for user in self.users.values():
+        # A copy: the server is threaded, and another request may add a user meanwhile
+        # ("dictionary changed size during iteration" would be an HTTP 500).
+        for user in list(self.users.values()):
             lookup = user.attribute_lookup
             if any(lookup.get(kind) == username for kind in attribute_types):
                 return user
