@@ -96,6 +96,9 @@ impl Browser {
         let Value::Object(capabilities) = capabilities else {
             unreachable!("a JSON object literal")
         };
+        // xtask links rustls with both ring (mumble-core's SDK clients, for `migrate`) and
+        // aws-lc-rs (its own SDK clients), so rustls cannot pick a provider by itself.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = ClientBuilder::rustls()
             .context("cannot set up the WebDriver client")?
             .capabilities(capabilities)
