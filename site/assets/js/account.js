@@ -3,7 +3,7 @@
 // An error about one field is shown under that field (and marks it invalid); the rest under the form.
 
 import { byId, setText, clearText, reportError, describeError, showOnly } from './ui.js';
-import { AuthError } from './auth.js';
+import { AuthError, isMovedAccount } from './auth.js';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 8;
@@ -169,6 +169,11 @@ export function createAccountView({ auth }) {
       pendingPassword = password;
       showConfirm(email);
       reportError(error, el.confirmError);
+    } else if (isMovedAccount(error)) {
+      // An account moved from the old Mumble: the code is on its way (Auth#signIn sent it).
+      el.signinPassword.value = '';
+      showReset(email);
+      reportError(error, el.resetError);
     } else if (!error) {
       el.signinPassword.value = '';
       clearText(el.notice);

@@ -215,16 +215,15 @@ export class Auth extends EventTarget {
 
   // --- Accounts moved from the old Mumble -------------------------------------------------------
   // `cargo xtask migrate` leaves every old account in Cognito's RESET_REQUIRED state, so signing in
-  // answers PasswordResetRequiredException: the sign-in error then reads "Mumble has moved: set a
-  // new password" (auth.error.PasswordResetRequiredException), a reset code goes out by e-mail, and
-  // the `moved` event ({ detail: { email } }) tells the reset form to open for that address.
+  // answers PasswordResetRequiredException: a reset code goes out by e-mail here, and the sign-in
+  // form (account.js) opens the new-password form for that address with "Mumble has moved: set a
+  // new password" (auth.error.PasswordResetRequiredException).
   async #startMovedReset(email) {
     try {
       await this.#call('ForgotPassword', { ClientId: this.#config.userPoolClientId, Username: email });
     } catch {
       // The reset form can ask for the code again; the sign-in error already says what to do.
     }
-    this.dispatchEvent(new CustomEvent('moved', { detail: { email } }));
   }
 
   async #call(target, body) {

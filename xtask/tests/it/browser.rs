@@ -2,7 +2,9 @@
 //! with a fake microphone at a laptop's and a phone's size: sign-up (and sending the code again),
 //! a picture made with the mouse and a shared location, the description and the picture's actions,
 //! a forgotten password, a second user who works in Chinese with the keyboard alone and never sees
-//! the first one's pictures, and deleting.
+//! the first one's pictures, and deleting. Before them, an account moved from the old Mumble by
+//! `cargo xtask migrate` signs in through "Mumble has moved: set a new password" and finds its
+//! old pictures, including one whose file was lost.
 //!
 //! Screenshots of every main state at both sizes are kept in `target/browser-test/`, with the
 //! logs of `cargo xtask dev` and chromedriver.
@@ -70,6 +72,7 @@ async fn a_user_records_a_mumble_sees_the_picture_and_deletes_it_and_others_neve
     let mut dev = start_dev(&artifacts, scratch.path())
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
+    migrate_old_mumble(&dev, scratch.path()).unwrap_or_else(|e| panic!("{e:#}"));
     let site = dev.url.clone();
     let mut browser = Browser::start(&microphone, &scratch.path().join("profile"), &artifacts)
         .await
@@ -108,6 +111,7 @@ async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
         .wait_shown("the sign-in form", UI, "signin-form")
         .await?;
     browser.screenshots("signed-out").await?;
+    moved_account_resets_and_finds_its_pictures(browser).await?;
     sign_up(browser, &first, true).await?;
     save_and_reload_profile(browser).await?;
     let first_image = record_and_generate(browser, Hands::Mouse, true).await?;
@@ -713,6 +717,10 @@ async fn open_and_delete(browser: &mut Browser, image_id: &str) -> Result<()> {
 pub struct Dev {
     pub group: Group,
     pub url: String,
+    /// The emulator `dev` started, for commands run against the local stage.
+    pub emulator_url: String,
+    /// The private copy of the xtask binary `dev` runs from.
+    pub xtask: PathBuf,
 }
 
 /// Starts `cargo xtask dev` with its data in `scratch/data` (the same folder on every call) and
@@ -746,7 +754,12 @@ pub async fn start_dev(artifacts: &Path, scratch: &Path) -> Result<Dev> {
     processes::wait_for_http(&mut group, &format!("{url}/api/v1/health"), DEV_READY)
         .await
         .context("`cargo xtask dev` did not come up")?;
-    Ok(Dev { group, url })
+    Ok(Dev {
+        group,
+        url,
+        emulator_url: format!("http://127.0.0.1:{emulator_port}"),
+        xtask,
+    })
 }
 
 pub fn unique_email(who: &str) -> String {
@@ -845,4 +858,103 @@ fn assert_api_kept_its_contract(artifacts: &Path) {
         "the site or a function strayed from the OpenAPI document ({}):\n{violations}",
         path.display()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// An account moved from the old Mumble: `cargo xtask migrate` of the dump its tests use (written
+// by pymongo, xtask/tests/it/migrate/make_dump.py) into the local stage, then the person signs in
+// as they did on the old site.
+
+/// Ada's account in that dump: her two images with their files, and one whose file is not a
+/// picture (migrated as unavailable).
+const MOVED_EMAIL: &str = "ada@example.org";
+const MOVED_PICTURES: usize = 3;
+const MOVED_UNAVAILABLE: usize = 1;
+
+/// Migrates the old Mumble's dump into `cargo xtask dev`'s local stage, as an operator would.
+fn migrate_old_mumble(dev: &Dev, scratch: &Path) -> Result<()> {
+    let old = scratch.join("old-mumble");
+    let script = workspace_root().join("xtask/tests/it/migrate/make_dump.py");
+    let status = Command::new("python")
+        .arg(script)
+        .arg(&old)
+        .args(["bson", "base"])
+        .status()
+        .context(
+            "cannot run python (the tools venv must be on PATH, as `cargo xtask test` does)",
+        )?;
+    ensure!(status.success(), "make_dump.py failed ({status})");
+    let output = Command::new(&dev.xtask)
+        .args(["migrate", "--stage", "local", "--yes", "--from"])
+        .arg(old.join("dump"))
+        .arg("--uploads")
+        .arg(old.join("uploads"))
+        .arg("--rejects")
+        .arg(old.join("rejects.jsonl"))
+        .env("AWS_ENDPOINT_URL", &dev.emulator_url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1")
+        .current_dir(workspace_root())
+        .output()
+        .context("cannot run `xtask migrate`")?;
+    ensure!(
+        output.status.success(),
+        "`xtask migrate` into the local stage failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// Signs in with whatever the old password was, is told Mumble has moved, sets a new password
+/// with the code from the e-mail, and finds the old pictures in the gallery.
+async fn moved_account_resets_and_finds_its_pictures(browser: &mut Browser) -> Result<()> {
+    browser
+        .wait_shown("the sign-in form", UI, "signin-form")
+        .await?;
+    browser.type_into("signin-email", MOVED_EMAIL).await?;
+    browser
+        .type_into("signin-password", "the-old-sites-password")
+        .await?;
+    browser.click("signin-submit").await?;
+    let moved = tr(
+        browser,
+        "auth.error.PasswordResetRequiredException",
+        json!({}),
+    )
+    .await?;
+    browser
+        .wait_for(
+            "the new-password form saying Mumble has moved",
+            UI,
+            &format!(
+                "shown('reset-form') && q('reset-email').value === {} && text('reset-error') === {}",
+                serde_json::to_string(MOVED_EMAIL)?,
+                serde_json::to_string(&moved)?
+            ),
+        )
+        .await?;
+    browser.screenshots("moved-account").await?;
+    browser.type_into("reset-code", "123456").await?;
+    browser.type_into("reset-password", NEW_PASSWORD).await?;
+    browser.click("reset-submit").await?;
+    wait_signed_in(browser, MOVED_EMAIL).await?;
+
+    browser.click("nav-gallery").await?;
+    browser
+        .wait_for(
+            "the moved account's old pictures, thumbnails loaded, the lost one with its note",
+            UI,
+            &format!(
+                "all('gallery-item').length === {MOVED_PICTURES} \
+                 && all('gallery-unavailable').length === {MOVED_UNAVAILABLE} \
+                 && all('gallery-thumb').length === {} \
+                 && all('gallery-thumb').every((img) => img.complete && img.naturalWidth > 0)",
+                MOVED_PICTURES - MOVED_UNAVAILABLE
+            ),
+        )
+        .await?;
+    browser.screenshots("moved-account-gallery").await?;
+    sign_out(browser).await
 }
