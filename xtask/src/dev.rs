@@ -3,7 +3,7 @@
 //! 1. the AWS API emulator on 127.0.0.1, its data recorded in `.mumble/` (see [`state`]);
 //! 2. the `local` stage's stacks deployed to it by the same `cargo xtask deploy` as the cloud
 //!    stages, with placeholder Lambda zips (see [`artifacts`]);
-//! 3. the local gateway (`lambdas/local-gateway`) as a child process, running every function
+//! 3. the local gateway (`xtask/local-gateway`) as a child process, running every function
 //!    in-process with the environment the stacks give them, on 127.0.0.1:PORT.
 
 mod artifacts;
@@ -224,12 +224,18 @@ mod watch {
             },
         )
         .context("cannot watch files")?;
-        let lambdas = tools::workspace_root().join("lambdas");
-        debouncer
-            .watcher()
-            .watch(&lambdas, RecursiveMode::Recursive)
-            .with_context(|| format!("cannot watch {}", lambdas.display()))?;
-        crate::ui::info(format!("watching {} for Rust changes", lambdas.display()));
+        // The functions and the gateway that runs them are what the gateway's binary is built from.
+        let root = tools::workspace_root();
+        for dir in [
+            root.join("lambdas"),
+            root.join("xtask").join("local-gateway"),
+        ] {
+            debouncer
+                .watcher()
+                .watch(&dir, RecursiveMode::Recursive)
+                .with_context(|| format!("cannot watch {}", dir.display()))?;
+        }
+        crate::ui::info("watching lambdas/ and xtask/local-gateway/ for Rust changes");
         Ok(Watcher {
             _debouncer: debouncer,
             notify,

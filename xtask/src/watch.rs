@@ -252,7 +252,7 @@ mod tests {
             site,
             &[
                 PathBuf::from("/w/lambdas/health/README.md"),
-                PathBuf::from("/w/lambdas/local-gateway/src/main.rs"),
+                PathBuf::from("/w/xtask/local-gateway/src/main.rs"),
                 PathBuf::from("/w/site/.index.html.swp"),
             ],
         );

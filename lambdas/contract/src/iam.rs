@@ -72,7 +72,7 @@ pub mod users {
     pub const WRITE: Grant = table(Table::Users, &["dynamodb:PutItem"]);
 }
 
-/// `JobStore` (`mumble_core::jobs`).
+/// `JobStore` (`mumble_core::store::jobs`).
 pub mod jobs {
     use super::*;
     /// A new job, in one transaction with its idempotency key, its recording's claim and the
@@ -97,7 +97,7 @@ pub mod jobs {
     pub const SPEND_PROVIDER_BUDGET: Grant = table(Table::Jobs, &["dynamodb:UpdateItem"]);
 }
 
-/// `ConnectionStore` (`mumble_core::connections`).
+/// `ConnectionStore` (`mumble_core::store::connections`).
 pub mod connections {
     use super::*;
     pub const PUT: Grant = table(Table::Connections, &["dynamodb:PutItem"]);
@@ -168,7 +168,7 @@ pub mod worker {
     };
 }
 
-/// `Pusher` (`mumble_core::push`): messages to a user's open connections.
+/// `Pusher` (`mumble_core::pipeline::push`): messages to a user's open connections.
 pub mod push {
     use super::*;
     pub const SEND: Grant = Grant {

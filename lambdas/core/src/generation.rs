@@ -6,7 +6,7 @@
 //! (`MaximumRetryAttempts`), a maximum event age and an on-failure destination (an SQS dead-letter
 //! queue in the app stack), and it needs no queue, poller or batch handling in the worker. The
 //! worker's 300 s timeout covers the slowest path (transcription and image budgets of 100 s and
-//! 150 s in [`crate::openai::StepLimits`], plus weather and storage).
+//! 150 s in [`crate::pipeline::openai::StepLimits`], plus weather and storage).
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::jobs::{Created, Job, JobStatus, JobStore, NewJob, Progress, StartLimits};
+use crate::store::jobs::{Created, Job, JobStatus, JobStore, NewJob, Progress, StartLimits};
 use crate::store::{Coordinates, MediaStore, StoreError, media::keys};
 
 /// The language hint when a request gives none, as in the original app.

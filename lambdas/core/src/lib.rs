@@ -50,15 +50,14 @@
 //!   caller. Bad input is always a 4xx, never a panic or a 5xx.
 //! - Non-HTTP functions (worker, processor, cleanup) follow the same `Deps` + plain `async fn`
 //!   shape with their typed event, and are served with `lambda_runtime::run` directly.
-//! - Function crates enable the `services` feature (AWS, HTTP clients, the pipeline); `health`
-//!   alone does without, so its build compiles no SDK.
-//! - Integration tests enable the `test-support` feature and use `mumble_core::test_support`
-//!   for emulator clients, tables with the deployed key schemas, buckets and fixture requests.
+//! - Function crates enable the `services` feature (AWS, HTTP clients); `health` alone does
+//!   without, so its build compiles no SDK. Only the worker enables `pipeline`.
+//! - Integration tests use the dev-only crate `mumble-testing` (`xtask/testing`) for emulator
+//!   clients, tables with the deployed key schemas, buckets, fixture requests and fake providers.
 
 pub mod config;
 pub mod error;
 pub mod identity;
-pub mod prompt;
 pub mod request;
 pub mod response;
 pub mod runtime;
@@ -78,30 +77,11 @@ pub mod store;
 #[cfg(feature = "services")]
 pub mod weather;
 
-// The generation pipeline (feature `services`): providers, retries, jobs, connections and pushes.
-#[cfg(feature = "services")]
-pub mod connections;
+// Starting the worker (generate, websocket); the worker's pipeline itself (feature `pipeline`).
 #[cfg(feature = "services")]
 pub mod generation;
-#[cfg(feature = "services")]
-pub mod jobs;
-#[cfg(feature = "services")]
-pub mod offline;
-#[cfg(feature = "services")]
-pub mod openai;
-#[cfg(feature = "services")]
-pub mod providers;
-#[cfg(feature = "services")]
-pub mod push;
-#[cfg(feature = "services")]
-pub mod retry;
-
-#[cfg(feature = "test-support")]
-pub mod fake_openai;
-#[cfg(feature = "test-support")]
-pub mod pipeline_fakes;
-#[cfg(feature = "test-support")]
-pub mod test_support;
+#[cfg(feature = "pipeline")]
+pub mod pipeline;
 
 pub use config::{ConfigError, Env};
 pub use error::{ApiError, respond};

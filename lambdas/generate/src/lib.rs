@@ -12,7 +12,7 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mumble_core::config::{defaults, vars};
 use mumble_core::generation::{GenerateRequest, JobStarter, LambdaInvoker, WorkerInvoker};
-use mumble_core::jobs::{DynamoJobs, JobStore};
+use mumble_core::store::jobs::{DynamoJobs, JobStore};
 use mumble_core::store::{MediaStore, S3Media};
 use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
 

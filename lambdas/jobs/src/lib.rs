@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mumble_core::config::vars;
-use mumble_core::jobs::{DynamoJobs, Job, JobStore};
+use mumble_core::store::jobs::{DynamoJobs, Job, JobStore};
 use mumble_core::{ApiError, Caller, ConfigError, Env, aws, request, respond, response};
 
 pub struct Deps {

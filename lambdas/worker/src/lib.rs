@@ -9,7 +9,7 @@
 //! `generate` and `websocket` start the worker with a Lambda asynchronous invoke (why not SQS:
 //! see [`mumble_core::generation`]). The app stack sets the async invoke config: bounded retries,
 //! a maximum event age, and an SQS dead-letter destination on failure; the function timeout is
-//! 300 s, above the sum of the per-step budgets ([`mumble_core::openai::StepLimits`]).
+//! 300 s, above the sum of the per-step budgets ([`mumble_core::pipeline::openai::StepLimits`]).
 //!
 //! - What the user can act on (a refused prompt, unusable audio, an upstream outage or timeout
 //!   after retries) ends the job as `failed` with a sentence for the user; the technical detail
@@ -29,18 +29,18 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use chrono::Utc;
 use mumble_core::config::{defaults, vars};
-use mumble_core::connections::DynamoConnections;
 use mumble_core::generation::WorkerEvent;
 use mumble_core::http::{Timeouts, client};
-use mumble_core::jobs::{DynamoJobs, Job, JobStatus, JobStore, Progress};
-use mumble_core::offline::{RenderedImage, SuppliedTranscript};
-use mumble_core::openai::OpenAi;
-use mumble_core::prompt::{Scene, TimeOfDay, WeatherContext, build_prompt};
-use mumble_core::providers::{
+use mumble_core::pipeline::offline::{RenderedImage, SuppliedTranscript};
+use mumble_core::pipeline::openai::OpenAi;
+use mumble_core::pipeline::prompt::{Scene, TimeOfDay, WeatherContext, build_prompt};
+use mumble_core::pipeline::providers::{
     AudioClip, ImageGenerator, ProviderError, ProviderKind, Transcriber, TranscriptionRequest,
 };
-use mumble_core::push::{ConnectionPusher, JobMessage, ManagementApi, NoPush, Pusher};
+use mumble_core::pipeline::push::{ConnectionPusher, JobMessage, ManagementApi, NoPush, Pusher};
 use mumble_core::secrets::{self, SsmSecrets};
+use mumble_core::store::connections::DynamoConnections;
+use mumble_core::store::jobs::{DynamoJobs, Job, JobStatus, JobStore, Progress};
 use mumble_core::store::media::keys;
 use mumble_core::store::quota::Unlimited;
 use mumble_core::store::{

@@ -2,7 +2,7 @@
 //! reader of objects may tell a missing object from a forbidden one, and the role CloudFormation
 //! deploys with allows what AWS says each resource type's handlers need.
 //!
-//! The enforced runs (`lambdas/least-privilege`) check the actions the functions use; the emulator
+//! The enforced runs (`xtask/least-privilege`) check the actions the functions use; the emulator
 //! does not evaluate conditions and knows only some resources (xtask/emulator/README.md), so what
 //! it cannot see is checked here.
 

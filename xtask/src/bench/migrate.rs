@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use bson::{Bson, doc, oid::ObjectId};
 
-use crate::bench::{Context, Row};
 use super::deploy::Scratch;
+use crate::bench::{Context, Row};
 
 const USERS: u32 = 10_000;
 const IMAGES: u32 = 100_000;

@@ -378,7 +378,7 @@ pub struct Jobs {
     pub failed: u64,
 }
 
-/// Jobs created since `since`, by state. The attribute names are those of `mumble_core::jobs::Job`
+/// Jobs created since `since`, by state. The attribute names are those of `mumble_core::store::jobs::Job`
 /// (serde, camelCase).
 pub async fn jobs(
     config: &SdkConfig,

@@ -7,18 +7,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use audio_upload::{Deps, handle};
 use mumble_core::store::{MediaStore, ObjectInfo, PresignedRequest, S3Media, StoreError};
-use mumble_core::test_support::{
-    self, anonymous, assert_error, json_response, request, request_with,
-};
+use mumble_testing::{self, anonymous, assert_error, json_response, request, request_with};
 use serde_json::{Value, json};
 
 const POST_UPLOAD_URL: &str = include_str!("../fixtures/post-upload-url.json");
 const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
 
 async fn s3_deps() -> (Deps, aws_sdk_s3::Client, String) {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let s3 = mumble_core::aws::s3_client(&sdk);
-    let bucket = test_support::bucket(&s3).await;
+    let bucket = mumble_testing::bucket(&s3).await;
     let deps = Deps {
         media: Arc::new(S3Media::new(s3.clone(), &bucket)),
         max_audio_bytes: 10 * 1024 * 1024,

@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use cleanup::{Deps, Report, S3Uploads, STUCK_REASON, run};
-use mumble_core::connections::{Connection, ConnectionStore, DynamoConnections};
-use mumble_core::jobs::{DynamoJobs, Job, JobStatus, JobStore, NewJob, Progress};
 use mumble_core::store::S3Media;
-use mumble_core::test_support;
+use mumble_core::store::connections::{Connection, ConnectionStore, DynamoConnections};
+use mumble_core::store::jobs::{DynamoJobs, Job, JobStatus, JobStore, NewJob, Progress};
 
 const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
 
@@ -21,15 +20,15 @@ struct World {
 }
 
 async fn world() -> World {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let s3 = mumble_core::aws::s3_client(&sdk);
-    let bucket = test_support::bucket(&s3).await;
+    let bucket = mumble_testing::bucket(&s3).await;
     let jobs = Arc::new(DynamoJobs::new(
         dynamodb.clone(),
-        test_support::jobs_table(&dynamodb).await,
+        mumble_testing::jobs_table(&dynamodb).await,
     ));
-    let connections_table = test_support::connections_table(&dynamodb).await;
+    let connections_table = mumble_testing::connections_table(&dynamodb).await;
     let connections = Arc::new(DynamoConnections::new(dynamodb, connections_table));
     let deps = Deps {
         jobs: jobs.clone(),

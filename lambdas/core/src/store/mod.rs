@@ -1,8 +1,10 @@
-//! Data adapters behind small traits ("ports"): user profiles and image records in DynamoDB,
-//! media objects in S3, daily counters. Handlers depend on the traits; tests and the local gateway may swap them.
+//! Data adapters behind small traits ("ports"): user profiles, image records, jobs and WebSocket
+//! connections in DynamoDB, media objects in S3, daily counters. Handlers depend on the traits; tests and the local gateway may swap them.
 
+pub mod connections;
 mod cursor;
 pub mod images;
+pub mod jobs;
 pub mod media;
 pub mod quota;
 pub mod users;

@@ -1,5 +1,5 @@
 //! Daily counters in the jobs table: generations per user (checked in the transaction that stores
-//! a job, see [`crate::jobs`]) and the stage's paid provider calls (checked by the worker before
+//! a job, see [`crate::store::jobs`]) and the stage's paid provider calls (checked by the worker before
 //! it calls a provider). Each counter is one item per UTC day that expires the day after, and
 //! every increment is a conditional update, so concurrent requests can never pass a limit.
 

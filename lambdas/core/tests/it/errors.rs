@@ -1,7 +1,7 @@
 //! The one mapping from errors to HTTP: status, code, message, and nothing internal leaks.
 
-use mumble_core::test_support::json_response;
 use mumble_core::{ApiError, respond};
+use mumble_testing::json_response;
 
 #[test]
 fn every_error_has_its_status_and_code() {

@@ -1,7 +1,7 @@
 //! The caller from the JWT authorizer's claims.
 
 use mumble_core::Caller;
-use mumble_core::test_support::{anonymous, request, request_with};
+use mumble_testing::{anonymous, request, request_with};
 
 const EVENT: &str = include_str!("../fixtures/authorized-event.json");
 

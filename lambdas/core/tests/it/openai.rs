@@ -2,13 +2,13 @@
 
 use std::time::{Duration, Instant};
 
-use mumble_core::fake_openai::{FakeOpenAi, Reply, sample_png};
-use mumble_core::openai::{OpenAi, StepLimits};
-use mumble_core::providers::{
+use mumble_core::pipeline::openai::{OpenAi, StepLimits};
+use mumble_core::pipeline::providers::{
     AudioClip, ImageGenerator, ProviderError, ProviderKind, Transcriber, TranscriptionRequest,
 };
-use mumble_core::retry::RetryPolicy;
+use mumble_core::pipeline::retry::RetryPolicy;
 use mumble_core::secrets::Secret;
+use mumble_testing::fake_openai::{FakeOpenAi, Reply, sample_png};
 
 fn quick_limits(attempt_timeout: Duration) -> StepLimits {
     StepLimits {

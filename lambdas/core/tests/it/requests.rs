@@ -2,7 +2,7 @@
 
 use mumble_contract::api::{Invalid, Validate};
 use mumble_core::request::{json_body, query};
-use mumble_core::test_support::request_with;
+use mumble_testing::request_with;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

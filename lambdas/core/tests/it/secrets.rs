@@ -2,15 +2,14 @@
 
 use aws_sdk_ssm::types::ParameterType;
 use mumble_core::secrets::{Secret, SecretSource, SsmSecrets};
-use mumble_core::test_support;
 
 #[tokio::test]
 async fn a_secure_string_is_read_decrypted_and_cached() {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let ssm = mumble_core::aws::ssm_client(&sdk);
     let name = format!(
         "/mumble/{}/openweather-api-key",
-        test_support::unique_name("t")
+        mumble_testing::unique_name("t")
     );
     ssm.put_parameter()
         .name(&name)
@@ -30,9 +29,9 @@ async fn a_secure_string_is_read_decrypted_and_cached() {
 
 #[tokio::test]
 async fn a_missing_parameter_is_an_error_naming_it() {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let secrets = SsmSecrets::new(mumble_core::aws::ssm_client(&sdk));
-    let name = format!("/mumble/{}/absent", test_support::unique_name("t"));
+    let name = format!("/mumble/{}/absent", mumble_testing::unique_name("t"));
     let err = secrets.get(&name).await.unwrap_err();
     assert!(err.to_string().contains(&name), "{err}");
 }
@@ -45,9 +44,9 @@ fn secrets_never_print_their_value() {
 
 #[tokio::test]
 async fn several_secrets_are_read_together_and_a_missing_one_is_named() {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let ssm = mumble_core::aws::ssm_client(&sdk);
-    let prefix = format!("/mumble/{}", test_support::unique_name("t"));
+    let prefix = format!("/mumble/{}", mumble_testing::unique_name("t"));
     let (openai, weather, absent) = (
         format!("{prefix}/openai-api-key"),
         format!("{prefix}/openweather-api-key"),

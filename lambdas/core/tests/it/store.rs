@@ -5,10 +5,9 @@ use mumble_core::store::{
     DynamoImages, DynamoUsers, ImageRecord, ImageStore, MediaStore, S3Media, StoreError,
     UserProfile, UserStore,
 };
-use mumble_core::test_support;
 
 async fn clients() -> (aws_sdk_dynamodb::Client, aws_sdk_s3::Client) {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     (
         mumble_core::aws::dynamodb_client(&sdk),
         mumble_core::aws::s3_client(&sdk),
@@ -51,7 +50,10 @@ fn image(user: &str, id: &str, minute: u32) -> ImageRecord {
 #[tokio::test]
 async fn a_profile_is_created_once_and_saved_after() {
     let (dynamodb, _) = clients().await;
-    let users = DynamoUsers::new(dynamodb.clone(), test_support::users_table(&dynamodb).await);
+    let users = DynamoUsers::new(
+        dynamodb.clone(),
+        mumble_testing::users_table(&dynamodb).await,
+    );
     assert_eq!(users.get("u1").await.unwrap(), None);
 
     users.create(&profile("u1", "first")).await.unwrap();
@@ -81,7 +83,7 @@ async fn images_round_trip_and_are_found_by_id_alone() {
     let (dynamodb, _) = clients().await;
     let images = DynamoImages::new(
         dynamodb.clone(),
-        test_support::images_table(&dynamodb).await,
+        mumble_testing::images_table(&dynamodb).await,
     );
     let record = image("alice", "img-1", 5);
     images.put(&record).await.unwrap();
@@ -102,7 +104,7 @@ async fn a_users_images_list_newest_first_across_pages() {
     let (dynamodb, _) = clients().await;
     let images = DynamoImages::new(
         dynamodb.clone(),
-        test_support::images_table(&dynamodb).await,
+        mumble_testing::images_table(&dynamodb).await,
     );
     for minute in [3, 1, 4, 2] {
         images
@@ -141,7 +143,7 @@ async fn a_users_images_list_newest_first_across_pages() {
 #[tokio::test]
 async fn media_objects_are_written_read_inspected_and_deleted() {
     let (_, s3) = clients().await;
-    let media = S3Media::new(s3.clone(), test_support::bucket(&s3).await);
+    let media = S3Media::new(s3.clone(), mumble_testing::bucket(&s3).await);
     let key = keys::image("alice", "img-1");
     assert_eq!(media.head(&key).await.unwrap(), None);
     assert_eq!(media.get(&key).await.unwrap(), None);

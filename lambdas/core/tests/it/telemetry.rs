@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use mumble_core::identity::user_ref;
-use mumble_core::test_support::request;
 use mumble_core::{ApiError, respond, runtime, telemetry};
+use mumble_testing::request;
 use serde_json::Value;
 
 const EVENT: &str = include_str!("../fixtures/authorized-event.json");

@@ -7,10 +7,8 @@ use gallery::{Deps, handle};
 use lambda_http::Request;
 use mumble_core::store::media::keys;
 use mumble_core::store::{DynamoImages, ImageRecord, ImageStore, MediaStore, S3Media};
-use mumble_core::test_support::{
-    self, anonymous, as_user, assert_error, json_response, request_with,
-};
 use mumble_core::weather::Weather;
+use mumble_testing::{self, anonymous, as_user, assert_error, json_response, request_with};
 use serde_json::{Value, json};
 
 const LIST_IMAGES: &str = include_str!("../fixtures/list-images.json");
@@ -26,14 +24,14 @@ struct World {
 }
 
 async fn world() -> World {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let s3 = mumble_core::aws::s3_client(&sdk);
     let images = Arc::new(DynamoImages::new(
         dynamodb.clone(),
-        test_support::images_table(&dynamodb).await,
+        mumble_testing::images_table(&dynamodb).await,
     ));
-    let media = Arc::new(S3Media::new(s3.clone(), test_support::bucket(&s3).await));
+    let media = Arc::new(S3Media::new(s3.clone(), mumble_testing::bucket(&s3).await));
     World {
         deps: Deps {
             images: images.clone(),

@@ -4,12 +4,10 @@
 use std::sync::Arc;
 
 use generate::{Deps, handle};
-use mumble_core::jobs::{DynamoJobs, JobStatus, JobStore};
-use mumble_core::pipeline_fakes::RecordingInvoker;
 use mumble_core::store::S3Media;
-use mumble_core::test_support::{
-    self, anonymous, as_user, assert_error, json_response, request_with,
-};
+use mumble_core::store::jobs::{DynamoJobs, JobStatus, JobStore};
+use mumble_testing::pipeline_fakes::RecordingInvoker;
+use mumble_testing::{self, anonymous, as_user, assert_error, json_response, request_with};
 use serde_json::{Value, json};
 
 const POST_GENERATE: &str = include_str!("../fixtures/post-generate.json");
@@ -30,11 +28,11 @@ struct World {
 const QUOTA: u32 = 3;
 
 async fn world_with(invoker: RecordingInvoker) -> World {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let s3 = mumble_core::aws::s3_client(&sdk);
-    let table = test_support::jobs_table(&dynamodb).await;
-    let bucket = test_support::bucket(&s3).await;
+    let table = mumble_testing::jobs_table(&dynamodb).await;
+    let bucket = mumble_testing::bucket(&s3).await;
     let jobs = Arc::new(DynamoJobs::new(dynamodb, table));
     let invoker = Arc::new(invoker);
     let deps = Deps {

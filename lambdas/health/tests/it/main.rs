@@ -1,7 +1,7 @@
 //! Integration tests of the health function: the handler called with fixture events.
 
 use health::{Deps, handle};
-use mumble_core::test_support::{json_response, request, request_with};
+use mumble_testing::{json_response, request, request_with};
 
 const GET_HEALTH: &str = include_str!("../fixtures/get-health.json");
 

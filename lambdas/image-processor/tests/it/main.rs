@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use image_processor::{Deps, DynamoImageDetails, ObjectCreatedEvent, Report, handle};
 use mumble_core::store::{DynamoImages, ImageRecord, ImageStore, S3Media};
-use mumble_core::test_support;
 use serde_json::{Value, json};
 
 const OBJECT_CREATED: &str = include_str!("../fixtures/object-created.json");
@@ -19,11 +18,11 @@ struct World {
 }
 
 async fn world() -> World {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let s3 = mumble_core::aws::s3_client(&sdk);
-    let bucket = test_support::bucket(&s3).await;
-    let table = test_support::images_table(&dynamodb).await;
+    let bucket = mumble_testing::bucket(&s3).await;
+    let table = mumble_testing::images_table(&dynamodb).await;
     let deps = Deps {
         media: Arc::new(S3Media::new(s3.clone(), &bucket)),
         details: Arc::new(DynamoImageDetails::new(dynamodb.clone(), &table)),

@@ -3,10 +3,8 @@
 use std::sync::Arc;
 
 use jobs::{Deps, handle};
-use mumble_core::jobs::{DynamoJobs, JobStatus, JobStore, NewJob, Progress};
-use mumble_core::test_support::{
-    self, anonymous, as_user, assert_error, json_response, request_with,
-};
+use mumble_core::store::jobs::{DynamoJobs, JobStatus, JobStore, NewJob, Progress};
+use mumble_testing::{self, anonymous, as_user, assert_error, json_response, request_with};
 use serde_json::{Value, json};
 
 const GET_JOB: &str = include_str!("../fixtures/get-job.json");
@@ -14,9 +12,9 @@ const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
 const BOB: &str = "0e9f11aa-3c2b-4f7e-9a51-8f1c2a4e0d6b";
 
 async fn deps() -> (Deps, Arc<DynamoJobs>) {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
-    let table = test_support::jobs_table(&dynamodb).await;
+    let table = mumble_testing::jobs_table(&dynamodb).await;
     let jobs = Arc::new(DynamoJobs::new(dynamodb, table));
     (Deps { jobs: jobs.clone() }, jobs)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use lambda_http::Request;
 use mumble_core::store::{DynamoUsers, UserStore};
-use mumble_core::test_support::{
+use mumble_testing::{
     self, anonymous, as_user, assert_error, json_response, request, request_with,
 };
 use profile::{Deps, handle};
@@ -17,11 +17,11 @@ const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
 const BOB: &str = "2b7d9e10-5c3a-4f68-8e21-9a0b1c2d3e4f";
 
 async fn deps() -> (Deps, Arc<DynamoUsers>) {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let users = Arc::new(DynamoUsers::new(
         dynamodb.clone(),
-        test_support::users_table(&dynamodb).await,
+        mumble_testing::users_table(&dynamodb).await,
     ));
     (
         Deps {

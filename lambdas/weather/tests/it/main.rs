@@ -12,8 +12,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use mumble_core::http::{Timeouts, client};
 use mumble_core::secrets::Secret;
-use mumble_core::test_support::{anonymous, assert_error, json_response, request, request_with};
 use mumble_core::weather::{CachedWeather, OpenWeather};
+use mumble_testing::{anonymous, assert_error, json_response, request, request_with};
 use serde_json::{Value, json};
 use weather::{Deps, handle};
 

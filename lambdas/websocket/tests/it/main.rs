@@ -7,12 +7,11 @@ use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::encodings::Body;
 use mumble_core::Caller;
-use mumble_core::connections::{ConnectionStore, DynamoConnections};
-use mumble_core::jobs::{DynamoJobs, JobStore};
 use mumble_core::jwt::AuthError;
-use mumble_core::pipeline_fakes::RecordingInvoker;
 use mumble_core::store::S3Media;
-use mumble_core::test_support;
+use mumble_core::store::connections::{ConnectionStore, DynamoConnections};
+use mumble_core::store::jobs::{DynamoJobs, JobStore};
+use mumble_testing::pipeline_fakes::RecordingInvoker;
 use serde_json::{Value, json};
 use websocket::{AllowedOrigins, Deps, Signed, TokenVerifier, handle};
 
@@ -58,10 +57,10 @@ struct World {
 }
 
 async fn world() -> World {
-    let sdk = test_support::sdk_config();
+    let sdk = mumble_testing::sdk_config();
     let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
     let s3 = mumble_core::aws::s3_client(&sdk);
-    let bucket = test_support::bucket(&s3).await;
+    let bucket = mumble_testing::bucket(&s3).await;
     s3.put_object()
         .bucket(&bucket)
         .key(ALICE_AUDIO)
@@ -71,11 +70,11 @@ async fn world() -> World {
         .unwrap();
     let connections = Arc::new(DynamoConnections::new(
         dynamodb.clone(),
-        test_support::connections_table(&dynamodb).await,
+        mumble_testing::connections_table(&dynamodb).await,
     ));
     let jobs = Arc::new(DynamoJobs::new(
         dynamodb.clone(),
-        test_support::jobs_table(&dynamodb).await,
+        mumble_testing::jobs_table(&dynamodb).await,
     ));
     let invoker = Arc::new(RecordingInvoker::default());
     let deps = Deps {

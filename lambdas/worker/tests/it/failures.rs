@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use mumble_core::fake_openai::{Reply, sample_png};
-use mumble_core::jobs::{Job, JobStatus, JobStore, Progress};
+use mumble_core::store::jobs::{Job, JobStatus, JobStore, Progress};
+use mumble_testing::fake_openai::{Reply, sample_png};
 use serde_json::json;
 use worker::{Outcome, handle};
 

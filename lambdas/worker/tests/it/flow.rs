@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use mumble_core::connections::ConnectionStore;
-use mumble_core::fake_openai::{Reply, sample_png};
 use mumble_core::generation::WorkerEvent;
-use mumble_core::jobs::JobStatus;
-use mumble_core::offline::{RenderedImage, SuppliedTranscript};
+use mumble_core::pipeline::offline::{RenderedImage, SuppliedTranscript};
+use mumble_core::store::connections::ConnectionStore;
+use mumble_core::store::jobs::JobStatus;
+use mumble_testing::fake_openai::{Reply, sample_png};
 use serde_json::json;
 use worker::{Outcome, handle};
 

@@ -5,18 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mumble_core::connections::{Connection, ConnectionStore, DynamoConnections};
-use mumble_core::fake_openai::FakeOpenAi;
 use mumble_core::generation::WorkerEvent;
-use mumble_core::jobs::{DynamoJobs, Job, JobStore};
-use mumble_core::openai::{OpenAi, StepLimits};
-use mumble_core::pipeline_fakes::{FakeManagementApi, RecordingInvoker};
-use mumble_core::push::{ConnectionPusher, ManagementApi};
-use mumble_core::retry::RetryPolicy;
+use mumble_core::pipeline::openai::{OpenAi, StepLimits};
+use mumble_core::pipeline::push::{ConnectionPusher, ManagementApi};
+use mumble_core::pipeline::retry::RetryPolicy;
 use mumble_core::secrets::Secret;
+use mumble_core::store::connections::{Connection, ConnectionStore, DynamoConnections};
+use mumble_core::store::jobs::{DynamoJobs, Job, JobStore};
 use mumble_core::store::{DynamoImages, DynamoProviderBudget, ImageRecord, ImageStore, S3Media};
-use mumble_core::test_support::{self, json_response, request_with};
 use mumble_core::weather::{Weather, WeatherError, WeatherProvider};
+use mumble_testing::fake_openai::FakeOpenAi;
+use mumble_testing::pipeline_fakes::{FakeManagementApi, RecordingInvoker};
+use mumble_testing::{json_response, request_with};
 use serde_json::{Value, json};
 
 pub const ALICE: &str = "8f1c2a4e-0d6b-4f7e-9a51-3c2b1d0e9f11";
@@ -81,17 +81,17 @@ pub fn quick_limits() -> StepLimits {
 impl World {
     /// Alice has connections `alice-1` and `alice-gone` (which answers 410); Bob has `bob-1`.
     pub async fn new() -> Self {
-        let sdk = test_support::sdk_config();
+        let sdk = mumble_testing::sdk_config();
         let dynamodb = mumble_core::aws::dynamodb_client(&sdk);
         let s3 = mumble_core::aws::s3_client(&sdk);
-        let bucket = test_support::bucket(&s3).await;
-        let jobs_table = test_support::jobs_table(&dynamodb).await;
+        let bucket = mumble_testing::bucket(&s3).await;
+        let jobs_table = mumble_testing::jobs_table(&dynamodb).await;
         let jobs = Arc::new(DynamoJobs::new(dynamodb.clone(), &jobs_table));
-        let images_table = test_support::images_table(&dynamodb).await;
+        let images_table = mumble_testing::images_table(&dynamodb).await;
         let images = Arc::new(DynamoImages::new(dynamodb.clone(), &images_table));
         let connections = Arc::new(DynamoConnections::new(
             dynamodb.clone(),
-            test_support::connections_table(&dynamodb).await,
+            mumble_testing::connections_table(&dynamodb).await,
         ));
         let media = Arc::new(S3Media::new(s3.clone(), &bucket));
         let openai = FakeOpenAi::start().await;

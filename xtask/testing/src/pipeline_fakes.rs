@@ -1,4 +1,4 @@
-//! Stand-ins for the generation pipeline's ports in tests (feature `test-support`): a worker
+//! Stand-ins for the generation pipeline's ports in tests: a worker
 //! invoker that records what it was asked to start, and a local API Gateway Management API on
 //! 127.0.0.1 that records posts to connections and answers 410 Gone for chosen ones.
 
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
-use crate::generation::{InvokeError, WorkerEvent, WorkerInvoker};
+use mumble_core::generation::{InvokeError, WorkerEvent, WorkerInvoker};
 
 /// Records the worker events instead of invoking anything; fails every start when `failing`.
 #[derive(Default)]

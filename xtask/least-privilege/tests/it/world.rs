@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use aws_config::SdkConfig;
 use mumble_core::store::media::keys;
 use mumble_core::store::{DynamoImages, ImageRecord, ImageStore};
-use mumble_core::test_support;
 
 use crate::enforced::{self, ACCOUNT, Enforcing, REGION};
 use crate::role::{Names, Role, STAGE};
@@ -34,11 +33,11 @@ impl World {
         let admin = emulator.admin();
         let dynamodb = mumble_core::aws::dynamodb_client(&admin);
         let s3 = mumble_core::aws::s3_client(&admin);
-        let users_table = test_support::users_table(&dynamodb).await;
-        let images_table = test_support::images_table(&dynamodb).await;
-        let jobs_table = test_support::jobs_table(&dynamodb).await;
-        let connections_table = test_support::connections_table(&dynamodb).await;
-        let bucket = test_support::bucket(&s3).await;
+        let users_table = mumble_testing::users_table(&dynamodb).await;
+        let images_table = mumble_testing::images_table(&dynamodb).await;
+        let jobs_table = mumble_testing::jobs_table(&dynamodb).await;
+        let connections_table = mumble_testing::connections_table(&dynamodb).await;
+        let bucket = mumble_testing::bucket(&s3).await;
         let mut exports = HashMap::new();
         let mut export = |output: &str, value: String| {
             exports.insert(format!("mumble-{STAGE}-data-{output}"), value);

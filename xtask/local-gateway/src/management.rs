@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::connections::Outgoing;
 use crate::gateway::Gateway;
-use crate::websocket::Outgoing;
 
 /// `POST /@connections/{id}`: the body goes to the socket as one message.
 pub async fn post(

@@ -10,8 +10,8 @@ use std::io::Cursor;
 use async_trait::async_trait;
 use image::{ImageFormat, Rgb, RgbImage};
 
-use crate::prompt::{MAX_TRANSCRIPT_CHARS, clean_text};
-use crate::providers::{
+use crate::pipeline::prompt::{MAX_TRANSCRIPT_CHARS, clean_text};
+use crate::pipeline::providers::{
     GeneratedImage, ImageGenerator, ProviderError, ProviderKind, Transcriber, TranscriptionRequest,
 };
 
@@ -109,7 +109,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::AudioClip;
+    use crate::pipeline::providers::AudioClip;
 
     #[test]
     fn the_same_prompt_draws_the_same_picture() {

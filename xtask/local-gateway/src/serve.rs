@@ -8,12 +8,13 @@ use anyhow::{Context, Result};
 use mumble_core::jwt::JwtVerifier;
 
 use crate::conformance::Conformance;
-use crate::gateway::{Cors, Gateway, router};
+use crate::connections::Connections;
+use crate::gateway::{Gateway, WebSocketApi};
+use crate::router::{Cors, router};
 use crate::routes::{RouteTable, declared_websocket_routes};
 use crate::settings::Settings;
 use crate::site::SiteConfig;
 use crate::verifier::{CognitoVerifier, cognito_config};
-use crate::websocket::{Connections, WebSocketApi};
 use crate::{functions, secrets};
 
 pub async fn run(settings: Settings) -> Result<()> {

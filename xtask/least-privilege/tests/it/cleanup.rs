@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use mumble_core::connections::{Connection, ConnectionStore, DynamoConnections};
-use mumble_core::jobs::{DynamoJobs, JobStore, NewJob};
 use mumble_core::store::S3Media;
+use mumble_core::store::connections::{Connection, ConnectionStore, DynamoConnections};
+use mumble_core::store::jobs::{DynamoJobs, JobStore, NewJob};
 
 use crate::world::{ALICE, World};
 

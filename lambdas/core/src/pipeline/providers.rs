@@ -1,8 +1,8 @@
 //! What the pipeline asks of an AI provider (speech to text, text to image), as traits, and the
 //! choice of provider for a stage.
 //!
-//! Two implementations exist: [`crate::openai`] (any OpenAI-compatible server) and
-//! [`crate::offline`] (no network: the transcript comes with the request and the image is drawn
+//! Two implementations exist: [`crate::pipeline::openai`] (any OpenAI-compatible server) and
+//! [`crate::pipeline::offline`] (no network: the transcript comes with the request and the image is drawn
 //! locally). A stage uses OpenAI unless `MUMBLE_PROVIDERS=offline` is set explicitly, so a
 //! deployed stage never falls back to fake images silently.
 
@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::config::{ConfigError, Env, vars};
-use crate::retry::RetryableError;
+use crate::pipeline::retry::RetryableError;
 
 /// An uploaded recording, as the transcriber receives it.
 #[derive(Debug, Clone)]

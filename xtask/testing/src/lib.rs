@@ -1,6 +1,9 @@
-//! Helpers for integration tests of every function crate (feature `test-support`): clients for
+//! Helpers for the integration tests of every function crate (a dev-dependency only): clients for
 //! the local emulator, tables and buckets with the deployed key schemas under unique names,
 //! fixture requests and response bodies.
+
+pub mod fake_openai;
+pub mod pipeline_fakes;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
@@ -19,7 +22,7 @@ pub fn sdk_config() -> SdkConfig {
         std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| v.starts_with("http://127.0.0.1")),
         "set AWS_ENDPOINT_URL (run through `cargo xtask test`)"
     );
-    crate::aws::sdk_config().expect("cargo xtask test sets AWS_REGION")
+    mumble_core::aws::sdk_config().expect("cargo xtask test sets AWS_REGION")
 }
 
 /// `prefix` plus a random suffix: a table or bucket name no other test uses.

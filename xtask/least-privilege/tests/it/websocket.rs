@@ -6,18 +6,20 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use mumble_core::Caller;
-use mumble_core::connections::DynamoConnections;
-use mumble_core::jobs::DynamoJobs;
 use mumble_core::jwt::AuthError;
 use mumble_core::store::S3Media;
+use mumble_core::store::connections::DynamoConnections;
+use mumble_core::store::jobs::DynamoJobs;
 use serde_json::Value;
 use websocket::{AllowedOrigins, Signed, TokenVerifier};
 
 use crate::world::{ALICE, ALICE_AUDIO, World};
 
-const CONNECT: &str = include_str!("../../../websocket/tests/fixtures/connect.json");
-const DISCONNECT: &str = include_str!("../../../websocket/tests/fixtures/disconnect.json");
-const GENERATE_IMAGE: &str = include_str!("../../../websocket/tests/fixtures/generate-image.json");
+const CONNECT: &str = include_str!("../../../../lambdas/websocket/tests/fixtures/connect.json");
+const DISCONNECT: &str =
+    include_str!("../../../../lambdas/websocket/tests/fixtures/disconnect.json");
+const GENERATE_IMAGE: &str =
+    include_str!("../../../../lambdas/websocket/tests/fixtures/generate-image.json");
 
 /// Every token is Alice's: token checks are not what this test is about (Cognito's keys are
 /// fetched over HTTPS, with no IAM in the way).

@@ -110,11 +110,20 @@ impl RouteTable {
     }
 }
 
+/// One route of the WebSocket API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSocketRoute {
+    /// `$connect`, `$disconnect`, `generateImage`, maybe `$default`.
+    pub key: String,
+    /// Whether the function's answer goes back to the client (a route response).
+    pub replies: bool,
+}
+
 /// The WebSocket API's routes as `stacks::routes` declares them.
-pub fn declared_websocket_routes() -> Vec<crate::websocket::WebSocketRoute> {
+pub fn declared_websocket_routes() -> Vec<WebSocketRoute> {
     stacks::routes::WEBSOCKET_ROUTES
         .iter()
-        .map(|route| crate::websocket::WebSocketRoute {
+        .map(|route| WebSocketRoute {
             key: route.key.to_owned(),
             replies: route.replies,
         })

@@ -2,7 +2,7 @@
 //! DALL-E 3 images.
 //!
 //! Images are requested as `b64_json` so nothing depends on OpenAI's expiring image URLs. Every
-//! call runs inside [`crate::retry::with_retries`]: 429 and 5xx answers and timeouts are retried
+//! call runs inside [`crate::pipeline::retry::with_retries`]: 429 and 5xx answers and timeouts are retried
 //! with backoff (honouring `Retry-After`) within the step's time budget; a content-policy refusal
 //! or a rejected recording is final at once.
 
@@ -14,10 +14,10 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 
-use crate::providers::{
+use crate::pipeline::providers::{
     GeneratedImage, ImageGenerator, ProviderError, ProviderKind, Transcriber, TranscriptionRequest,
 };
-use crate::retry::{RetryPolicy, parse_retry_after, with_retries};
+use crate::pipeline::retry::{RetryPolicy, parse_retry_after, with_retries};
 use crate::secrets::Secret;
 
 pub const TRANSCRIPTION_MODEL: &str = "whisper-1";

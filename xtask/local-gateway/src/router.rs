@@ -1,4 +1,5 @@
-//! The gateway's state and its one router: site, HTTP API, WebSocket API, Management API.
+//! The gateway's one router: the site, the HTTP API (with API Gateway's CORS and payload limit),
+//! the WebSocket API and the Management API.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,29 +10,8 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::{any, get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::conformance::Conformance;
-use crate::ports::{HttpFunctions, TokenVerifier};
-use crate::routes::RouteTable;
-use crate::site::SiteConfig;
-use crate::websocket::{Connections, WebSocketApi};
+use crate::gateway::{Gateway, MAX_PAYLOAD_BYTES};
 use crate::{http_api, management, site, websocket};
-
-/// API Gateway's payload limit for HTTP APIs.
-pub const MAX_PAYLOAD_BYTES: usize = mumble_contract::api::gateway::MAX_PAYLOAD_BYTES;
-
-/// Everything a request may need.
-pub struct Gateway {
-    pub routes: RouteTable,
-    pub http_functions: HttpFunctions,
-    pub verifier: Arc<dyn TokenVerifier>,
-    pub websocket: WebSocketApi,
-    pub connections: Connections,
-    pub site_config: SiteConfig,
-    /// `127.0.0.1:{port}`, for request contexts when a client sends no `Host`.
-    pub domain_name: String,
-    /// In tests: the check of every API request and response against the OpenAPI document.
-    pub conformance: Option<Arc<Conformance>>,
-}
 
 /// The CORS rules of the HTTP API (API Gateway answers preflights itself, before any function).
 #[derive(Debug, Clone, Default)]

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use serde::Serialize;
 
-use crate::connections::ConnectionStore;
-use crate::jobs::{Job, JobStatus};
+use crate::store::connections::ConnectionStore;
+use crate::store::jobs::{Job, JobStatus};
 use crate::weather::Weather;
 
 /// The message a browser receives: `{"type":"job","jobId",...}`.

@@ -4,22 +4,22 @@
 
 use std::sync::Arc;
 
-use mumble_core::connections::{Connection, ConnectionStore, DynamoConnections};
-use mumble_core::fake_openai::sample_png;
 use mumble_core::generation::WorkerEvent;
-use mumble_core::jobs::{DynamoJobs, JobStatus, JobStore, NewJob};
-use mumble_core::offline::{RenderedImage, SuppliedTranscript};
-use mumble_core::pipeline_fakes::FakeManagementApi;
-use mumble_core::push::{ConnectionPusher, ManagementApi};
+use mumble_core::pipeline::offline::{RenderedImage, SuppliedTranscript};
+use mumble_core::pipeline::push::{ConnectionPusher, ManagementApi};
 use mumble_core::secrets::{SecretSource, SsmSecrets};
+use mumble_core::store::connections::{Connection, ConnectionStore, DynamoConnections};
+use mumble_core::store::jobs::{DynamoJobs, JobStatus, JobStore, NewJob};
 use mumble_core::store::{DynamoImages, DynamoProviderBudget, ImageStore, S3Media};
+use mumble_testing::fake_openai::sample_png;
+use mumble_testing::pipeline_fakes::FakeManagementApi;
 use serde_json::{Value, json};
 
 use crate::role::Role;
 use crate::world::{ALICE, ALICE_AUDIO, World};
 
 const OBJECT_CREATED: &str =
-    include_str!("../../../image-processor/tests/fixtures/object-created.json");
+    include_str!("../../../../lambdas/image-processor/tests/fixtures/object-created.json");
 
 async fn job(w: &World, audio_key: &str, transcript: Option<&str>) -> String {
     let job = NewJob {

@@ -6,41 +6,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use mumble_contract::api::gateway as answers;
-use serde_json::json;
 
+use crate::answers::{answer, message, not_found, unauthorized};
 use crate::events::{HttpCall, http_request};
 use crate::gateway::Gateway;
-
-/// API Gateway's own answer `(status, text)` of `mumble_contract::api::gateway`.
-pub fn answer((status, text): (u16, &str)) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(json!({ "message": text }))).into_response()
-}
-
-/// API Gateway's answer when no route matches.
-pub fn not_found() -> Response {
-    answer(answers::NOT_FOUND)
-}
-
-/// The answer when the JWT authorizer rejects a request.
-pub fn unauthorized() -> Response {
-    let mut response = answer(answers::UNAUTHORIZED);
-    // What API Gateway's JWT authorizer sends along with its 401.
-    response.headers_mut().insert(
-        axum::http::header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer"),
-    );
-    response
-}
-
-/// The gateway's own errors: Mumble's error shape `{"error": {"code", "message"}}`, which the
-/// site reads for every error, with API Gateway's `message` beside it for clients that read that.
-pub fn message(status: StatusCode, code: &str, text: &str) -> Response {
-    let body = json!({ "message": text, "error": { "code": code, "message": text } });
-    (status, axum::Json(body)).into_response()
-}
 
 /// A body the gateway cannot take (over [`crate::gateway::MAX_PAYLOAD_BYTES`], or unreadable),
 /// answered in the JSON error shape rather than axum's plain-text rejection.

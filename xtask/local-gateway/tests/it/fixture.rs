@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, Response};
 use local_gateway::conformance::Conformance;
-use local_gateway::gateway::{Cors, Gateway, router};
+use local_gateway::connections::Connections;
+use local_gateway::gateway::{Gateway, WebSocketApi};
 use local_gateway::ports::{BoxFuture, EventFunction, HttpFunction, HttpFunctions, TokenVerifier};
+use local_gateway::router::{Cors, router};
 use local_gateway::routes::{RouteTable, declared_websocket_routes};
 use local_gateway::site::SiteConfig;
-use local_gateway::websocket::{Connections, WebSocketApi};
 use serde_json::{Value, json};
 
 /// The only token the stand-in verifier accepts, for user `user-1`.

@@ -2,23 +2,26 @@
 
 use std::sync::Arc;
 
-use mumble_core::jobs::{DynamoJobs, JobStore, NewJob};
 use mumble_core::secrets::{SecretSource, SsmSecrets};
+use mumble_core::store::jobs::{DynamoJobs, JobStore, NewJob};
 use mumble_core::store::{DynamoImages, DynamoUsers, S3Media};
-use mumble_core::test_support::{json_response, request, request_with};
+use mumble_testing::{json_response, request, request_with};
 use serde_json::{Value, json};
 
 use crate::world::{ALICE, ALICE_AUDIO, World};
 
 const POST_UPLOAD_URL: &str =
-    include_str!("../../../audio-upload/tests/fixtures/post-upload-url.json");
-const LIST_IMAGES: &str = include_str!("../../../gallery/tests/fixtures/list-images.json");
-const GET_IMAGE: &str = include_str!("../../../gallery/tests/fixtures/get-image.json");
-const DELETE_IMAGE: &str = include_str!("../../../gallery/tests/fixtures/delete-image.json");
-const GET_ME: &str = include_str!("../../../profile/tests/fixtures/get-me.json");
-const PUT_ME: &str = include_str!("../../../profile/tests/fixtures/put-me.json");
-const POST_GENERATE: &str = include_str!("../../../generate/tests/fixtures/post-generate.json");
-const GET_JOB: &str = include_str!("../../../jobs/tests/fixtures/get-job.json");
+    include_str!("../../../../lambdas/audio-upload/tests/fixtures/post-upload-url.json");
+const LIST_IMAGES: &str =
+    include_str!("../../../../lambdas/gallery/tests/fixtures/list-images.json");
+const GET_IMAGE: &str = include_str!("../../../../lambdas/gallery/tests/fixtures/get-image.json");
+const DELETE_IMAGE: &str =
+    include_str!("../../../../lambdas/gallery/tests/fixtures/delete-image.json");
+const GET_ME: &str = include_str!("../../../../lambdas/profile/tests/fixtures/get-me.json");
+const PUT_ME: &str = include_str!("../../../../lambdas/profile/tests/fixtures/put-me.json");
+const POST_GENERATE: &str =
+    include_str!("../../../../lambdas/generate/tests/fixtures/post-generate.json");
+const GET_JOB: &str = include_str!("../../../../lambdas/jobs/tests/fixtures/get-job.json");
 
 #[tokio::test]
 async fn audio_upload_hands_out_urls_it_can_upload_to_under_its_role() {
