@@ -1,10 +1,11 @@
 //! Mumble in a real browser: `cargo xtask dev` as a user starts it, driven in headless Chromium
 //! with a fake microphone at a laptop's and a phone's size: sign-up (and sending the code again),
-//! a picture made with the mouse and a shared location, the description and the picture's actions,
-//! a forgotten password, a second user who works in Chinese with the keyboard alone and never sees
-//! the first one's pictures, and deleting. Before them, an account moved from the old Mumble by
-//! `cargo xtask migrate` signs in through "Mumble has moved: set a new password" and finds its
-//! old pictures, including one whose file was lost.
+//! a picture made with the mouse and a shared location whose weather a local OpenWeather gives,
+//! the description and the picture's actions, a forgotten password, a second user who works in
+//! Chinese with the keyboard alone, without a location and then where the weather service fails,
+//! and never sees the first one's pictures, and deleting. Before them, an account moved from the
+//! old Mumble by `cargo xtask migrate` signs in through "Mumble has moved: set a new password" and
+//! finds its old pictures, including one whose file was lost.
 //!
 //! Screenshots of every main state at both sizes are kept in `target/browser-test/`, with the
 //! logs of `cargo xtask dev` and chromedriver.
@@ -13,6 +14,7 @@ mod driver;
 mod processes;
 mod restart;
 mod wav;
+mod weather;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,6 +97,17 @@ async fn a_user_records_a_mumble_sees_the_picture_and_deletes_it_and_others_neve
     assert_api_kept_its_contract(&artifacts);
 }
 
+/// What the browser says about where the user is, and so what the weather texts must say.
+#[derive(Clone, Copy, PartialEq)]
+enum Location {
+    /// No location shared: "No location was shared".
+    None,
+    /// Near Shanghai, where the weather service answers: its weather on the picture.
+    Weather,
+    /// Where the weather service fails: "Weather not available right now".
+    WeatherFails,
+}
+
 /// How the user works the recorder.
 #[derive(Clone, Copy, PartialEq)]
 enum Hands {
@@ -114,7 +127,7 @@ async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
     moved_account_resets_and_finds_its_pictures(browser).await?;
     sign_up(browser, &first, true).await?;
     save_and_reload_profile(browser).await?;
-    let first_image = record_and_generate(browser, Hands::Mouse, true).await?;
+    let first_image = record_and_generate(browser, Hands::Mouse, Location::Weather).await?;
     check_detail(browser, &first_image).await?;
     sign_out(browser).await?;
 
@@ -134,13 +147,15 @@ async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
         )
         .await?;
     browser.screenshots("second-user-gallery-empty").await?;
-    let second_image = record_and_generate(browser, Hands::Keyboard, false).await?;
+    let second_image = record_and_generate(browser, Hands::Keyboard, Location::None).await?;
     ensure!(
         second_image != first_image,
         "the second user's gallery shows the first user's picture"
     );
     check_chinese(browser).await?;
     open_and_delete(browser, &second_image).await?;
+    let third_image = record_and_generate(browser, Hands::Mouse, Location::WeatherFails).await?;
+    open_and_delete(browser, &third_image).await?;
     sign_out(browser).await?;
     set_language(browser, "en").await?;
 
@@ -370,25 +385,29 @@ async fn sign_out(browser: &mut Browser) -> Result<()> {
 
 /// Records with the fake microphone (by mouse, or by keyboard alone with the focus kept on the
 /// record button), sends, follows the job to the finished picture and finds it in the gallery;
-/// returns its image id. With `location`, the browser shares a position and the weather texts
-/// say the weather was not available (the test runs without a weather service).
+/// returns its image id. The weather texts say what happened at `location`.
 async fn record_and_generate(
     browser: &mut Browser,
     hands: Hands,
-    location: bool,
+    location: Location,
 ) -> Result<String> {
     browser.click("nav-record").await?;
     browser
         .wait_shown("the record view", UI, "record-button")
         .await?;
-    if location {
+    if location != Location::None {
         // Headless Chromium has no position to give: the page gets a fixed one.
+        let (latitude, longitude) = if location == Location::Weather {
+            weather::SHANGHAI
+        } else {
+            weather::FAILING
+        };
         browser
-            .eval(
-                "(() => { navigator.geolocation.getCurrentPosition = (ok) => \
-                 ok({ coords: { latitude: 31.2304, longitude: 121.4737 } }); \
-                 if (!q('use-location').checked) q('use-location').click(); return true; })()",
-            )
+            .eval(&format!(
+                "(() => {{ navigator.geolocation.getCurrentPosition = (ok) => \
+                 ok({{ coords: {{ latitude: {latitude}, longitude: {longitude} }} }}); \
+                 if (!q('use-location').checked) q('use-location').click(); return true; }})()"
+            ))
             .await?;
         browser
             .wait_for(
@@ -482,27 +501,36 @@ async fn record_and_generate(
             "the progress never showed `{state}` (it showed: {seen:?})"
         );
     }
-    if !location {
-        ensure!(
+    match location {
+        Location::None => ensure!(
             !seen.contains(&"weather"),
             "without a location there is no weather step, yet the progress showed it ({seen:?})"
-        );
+        ),
+        Location::Weather | Location::WeatherFails => ensure!(
+            seen.contains(&"weather"),
+            "with a location the progress should show the weather step ({seen:?})"
+        ),
     }
-    // Every step is ticked off but the weather, which says what happened instead of a tick.
+    // Every step is ticked off; a weather step that gave nothing says what happened instead.
+    let weather_state = if location == Location::Weather {
+        "done"
+    } else {
+        "skipped"
+    };
     let steps = browser
-        .eval(
+        .eval(&format!(
             "[...q('job-steps').querySelectorAll('li')].every((li) => \
-             li.dataset.state === (li.dataset.step === 'weather' ? 'skipped' : 'done'))",
-        )
+             li.dataset.state === (li.dataset.step === 'weather' ? '{weather_state}' : 'done'))"
+        ))
         .await?;
     ensure!(
         steps == true,
-        "every step but the skipped weather should be ticked off once the job is done"
+        "every step should be ticked off once the job is done (the weather step `{weather_state}`)"
     );
-    let (step_key, result_key) = if location {
-        ("job.step.weatherUnavailable", "weather.unavailable")
-    } else {
-        ("job.step.weatherSkipped", "weather.noLocation")
+    let (step_key, result_key) = match location {
+        Location::None => ("job.step.weatherSkipped", "weather.noLocation"),
+        Location::Weather => ("job.status.weather", ""),
+        Location::WeatherFails => ("job.step.weatherUnavailable", "weather.unavailable"),
     };
     let step_text = browser.text("job-step-weather").await?;
     let wanted = tr(browser, step_key, json!({})).await?;
@@ -535,7 +563,11 @@ async fn record_and_generate(
         "the result should show the words {WORDS:?}, shows {transcript:?}"
     );
     let weather = browser.text("result-weather").await?;
-    let wanted = tr(browser, result_key, json!({})).await?;
+    let wanted = if location == Location::Weather {
+        weather_line()
+    } else {
+        tr(browser, result_key, json!({})).await?
+    };
     ensure!(
         weather == wanted,
         "the result's weather line should say {wanted:?}, says {weather:?}"
@@ -569,10 +601,26 @@ async fn record_and_generate(
         .context("the gallery item has no image id")
 }
 
-/// The detail view: the words, a readable description without the instructions written for the
+/// The weather line of a picture made near Shanghai, as the fake service described it.
+fn weather_line() -> String {
+    format!(
+        "{} · {} · {} °C",
+        weather::PLACE,
+        weather::DESCRIPTION,
+        weather::TEMPERATURE.round()
+    )
+}
+
+/// The detail view: the words, the weather, a readable description without the instructions written for the
 /// image model, the prompt behind "details", and Delete and Download on screen at both sizes.
 async fn check_detail(browser: &mut Browser, image_id: &str) -> Result<()> {
     open_detail(browser, image_id).await?;
+    let weather = browser.text("detail-weather").await?;
+    ensure!(
+        weather == weather_line(),
+        "the detail view's weather should say {:?}, says {weather:?}",
+        weather_line()
+    );
     let description = browser.text("detail-description").await?;
     ensure!(
         description.contains(WORDS),
@@ -742,11 +790,15 @@ pub async fn start_dev(artifacts: &Path, scratch: &Path) -> Result<Dev> {
         .arg("--data-dir")
         .arg(&data_dir)
         .current_dir(workspace_root());
-    // dev starts its own emulator; the harness's must not leak in. Without provider keys it
-    // uses the offline providers, whose behaviour this test expects.
-    for name in ["AWS_ENDPOINT_URL", "OPENAI_API_KEY", "OPENWEATHER_API_KEY"] {
+    // dev starts its own emulator; the harness's must not leak in. Without an OpenAI key it
+    // uses the offline providers, whose behaviour this test expects; the weather comes from a
+    // local OpenWeather.
+    for name in ["AWS_ENDPOINT_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"] {
         command.env_remove(name);
     }
+    command
+        .env("OPENWEATHER_API_KEY", "test-openweather-key")
+        .env("OPENWEATHER_BASE_URL", weather::start().await?);
     // Every API request and response is checked against the OpenAPI document.
     command.env("MUMBLE_CHECK_OPENAPI", openapi_violations(artifacts));
     let mut group = Group::spawn("cargo xtask dev", command, &artifacts.join("dev.log"))?;
