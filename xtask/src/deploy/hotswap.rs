@@ -13,8 +13,11 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use stacks::Output;
 
+use super::apply::{parameter_map, parameters};
+use super::artifacts::upload_artifacts;
 use super::plan::{Report, StackAction, StackResult};
-use super::{NewRelease, Target, code, parameter_map, parameters, sync_site};
+use super::site::sync_site;
+use super::{NewRelease, Target, code};
 use crate::cloudformation::stack;
 use crate::outputs::StageOutputs;
 use crate::release::{self, Release, StackRecord};
@@ -62,8 +65,7 @@ pub async fn run(target: &Target, wait: bool) -> Result<Option<Report>> {
         .cloned()
         .collect();
     let artifacts_uploaded =
-        super::upload_artifacts(&target.config, &bucket, &changed, &previous.artifact_keys())
-            .await?;
+        upload_artifacts(&target.config, &bucket, &changed, &previous.artifact_keys()).await?;
     for (function, key) in &functions {
         let spec = stacks::functions::function(function)
             .with_context(|| format!("no function named {function}"))?;

@@ -10,6 +10,21 @@ use crate::cloudformation::changeset::Changes;
 use crate::cost::CostChange;
 use crate::site_sync::SitePlan;
 use crate::ui;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use aws_sdk_cloudformation::types::ChangeSetType;
+use stacks::Output;
+
+use super::Target;
+use super::apply::{StackSource, Start, parameters, start_for, template_source};
+use super::artifacts::missing_artifacts;
+use super::site::site_config;
+use crate::cloudformation::{changeset, stack};
+use crate::outputs::StageOutputs;
+use crate::site_sync::{self, SiteFile};
+use crate::{cdn, cost};
+use changeset::Prepared;
 
 /// What happens (or happened) to one stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -196,6 +211,216 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Making the plan: what each stack, artifact and site file would become.
+
+/// The read-only plan: what `deploy` would upload, change and invalidate. Stacks that exist get
+/// a real change set (created, read, deleted) so replacements are exactly what CloudFormation
+/// would do; stacks that do not exist yet list their template's resources as additions.
+pub(super) async fn plan(target: &Target) -> Result<Plan> {
+    let stage = &target.stage;
+    ui::step(format!("planning stage {} (read-only)", stage.name));
+    let current = crate::outputs::read(&target.config, stage).await?;
+
+    let artifacts = match current.get(Output::ArtifactsBucketName) {
+        Some(bucket) => {
+            let s3 = aws_sdk_s3::Client::new(&target.config);
+            let missing = missing_artifacts(&s3, bucket, &target.artifacts).await?;
+            ArtifactsPlan {
+                present: target.artifacts.len() - missing.len(),
+                upload: missing
+                    .into_iter()
+                    .map(|artifact| artifact.key.clone())
+                    .collect(),
+            }
+        }
+        None => ArtifactsPlan {
+            upload: target
+                .artifacts
+                .iter()
+                .map(|artifact| artifact.key.clone())
+                .collect(),
+            present: 0,
+        },
+    };
+
+    let mut stacks = Vec::new();
+    for synth in &target.stacks {
+        stacks.push(plan_stack(target, synth, &current).await?);
+    }
+
+    let site_files = match site_config(target, &current) {
+        Ok(config) => vec![config],
+        // Before the app stack exists there is no config to compare; it will be new anyway.
+        Err(_) => vec![SiteFile {
+            key: "config.json".to_owned(),
+            body: Arc::new(Vec::new()),
+        }],
+    };
+    let files = site_sync::local_files(&target.site_dir, site_files)?;
+    let (site, invalidate) = match current.get(Output::SiteBucketName) {
+        Some(bucket) => {
+            let remote =
+                site_sync::remote_etags(&aws_sdk_s3::Client::new(&target.config), bucket).await?;
+            let site = site_sync::plan(&files, &remote);
+            let paths = cdn::invalidation_paths(site.upload.iter().chain(&site.delete));
+            (site, paths)
+        }
+        None => {
+            let upload = files.iter().map(|file| file.key.clone()).collect();
+            (
+                SitePlan {
+                    upload,
+                    ..Default::default()
+                },
+                Vec::new(),
+            )
+        }
+    };
+    let cost = match cost_change(target).await {
+        Ok(change) => Some(change),
+        Err(error) => {
+            ui::warn(format!("cannot estimate the cost change: {error:#}"));
+            None
+        }
+    };
+    Ok(Plan {
+        stage: stage.name.clone(),
+        artifacts,
+        stacks,
+        site,
+        invalidate,
+        cost,
+    })
+}
+
+/// The monthly cost of the templates to deploy against the ones deployed (a stack not deployed
+/// costs nothing yet), both at the stage's usage profile and list prices.
+pub(super) async fn cost_change(target: &Target) -> Result<CostChange> {
+    let inputs = cost::Inputs::load(&target.stage, None, false)?;
+    let mut deployed = Vec::new();
+    for synth in &target.stacks {
+        let cfn = target.cfn(synth);
+        let Some(found) = stack::describe(&cfn, &synth.name).await? else {
+            continue;
+        };
+        // A failed first create left nothing running; a stack under review has no template yet.
+        if matches!(
+            stack::status_of(&found).as_str(),
+            "ROLLBACK_COMPLETE" | "REVIEW_IN_PROGRESS" | "DELETE_COMPLETE"
+        ) {
+            continue;
+        }
+        let body = stack::template_body(&cfn, &synth.name).await?;
+        let document = serde_norway::from_str(&body).with_context(|| {
+            format!(
+                "the deployed template of {} is not valid YAML or JSON",
+                synth.name
+            )
+        })?;
+        deployed.push(cost::estimate::Template {
+            stack: synth.name.clone(),
+            document,
+        });
+    }
+    let planned: Vec<cost::estimate::Template> = target
+        .stacks
+        .iter()
+        .map(|synth| cost::estimate::Template {
+            stack: synth.name.clone(),
+            document: synth.document.clone(),
+        })
+        .collect();
+    Ok(CostChange::between(
+        &inputs.estimate(&deployed)?,
+        &inputs.estimate(&planned)?,
+    ))
+}
+
+pub(super) async fn plan_stack(
+    target: &Target,
+    synth: &StackSource,
+    current: &StageOutputs,
+) -> Result<StackPlan> {
+    let cfn = target.cfn(synth);
+    let found = stack::describe(&cfn, &synth.name).await?;
+    let start = match start_for(&synth.name, &target.stage, found.as_ref()) {
+        Ok(start) => start,
+        Err(error) => {
+            return Ok(StackPlan {
+                name: synth.name.clone(),
+                action: StackAction::Blocked,
+                changes: Changes::default(),
+                note: Some(format!("{error:#}")),
+            });
+        }
+    };
+    if !matches!(start, Start::Update) {
+        let note = matches!(start, Start::DeleteThenCreate { .. }).then(|| {
+            "in ROLLBACK_COMPLETE after a failed first create: deleted, then created again"
+                .to_owned()
+        });
+        return Ok(StackPlan {
+            name: synth.name.clone(),
+            action: StackAction::Create,
+            changes: template_resources(&synth.document),
+            note,
+        });
+    }
+    let template = template_source(target, synth, current).await?;
+    let parameters = parameters(synth, current, &target.artifacts)?;
+    match changeset::create(
+        &cfn,
+        &synth.name,
+        ChangeSetType::Update,
+        &template,
+        parameters,
+        current.get(Output::CloudFormationRoleArn),
+        &target.stage.name,
+    )
+    .await?
+    {
+        Prepared::NoChanges => Ok(StackPlan {
+            name: synth.name.clone(),
+            action: StackAction::Unchanged,
+            changes: Changes::default(),
+            note: None,
+        }),
+        Prepared::Ready {
+            id,
+            stack_id,
+            changes,
+        } => {
+            changeset::delete(&cfn, &id, &stack_id).await?;
+            Ok(StackPlan {
+                name: synth.name.clone(),
+                action: StackAction::Update,
+                changes,
+                note: None,
+            })
+        }
+    }
+}
+
+/// Every resource of a template, as additions.
+pub(crate) fn template_resources(template: &serde_json::Value) -> Changes {
+    let resources = template["Resources"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    Changes(
+        resources
+            .into_iter()
+            .map(|(logical_id, resource)| changeset::ResourceChange {
+                action: changeset::Action::Add,
+                logical_id,
+                resource_type: resource["Type"].as_str().unwrap_or_default().to_owned(),
+                replacement: None,
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
