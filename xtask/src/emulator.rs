@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{tools, ui};
+use crate::{process, tools, ui};
 
 /// How long the emulator may take to answer after it is started (cold Python imports on a
 /// 2-core CI machine take a few seconds).
@@ -139,7 +139,7 @@ async fn launch(port: Option<u16>, foreground: bool) -> Result<Emulator> {
             }
             port
         }
-        None => free_port()?,
+        None => process::free_port()?,
     };
     let launcher = tools::workspace_root().join("xtask/emulator/emulator.py");
     let mut command = Command::new(tools.python());
@@ -180,32 +180,22 @@ async fn launch(port: Option<u16>, foreground: bool) -> Result<Emulator> {
 }
 
 async fn wait_until_ready(emulator: &mut Emulator) -> Result<()> {
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .context("cannot build an HTTP client")?;
+    let client = process::local_client(Duration::from_secs(5))?;
     let base = emulator.endpoint_url();
     let started = Instant::now();
-    loop {
-        if let Some(status) = emulator.child.try_wait()? {
-            bail!(
-                "the emulator exited during start-up ({status}){}",
-                log_tail(emulator)
-            );
-        }
-        let answered = client.get(format!("{base}/moto-api/")).send().await;
-        if answered.is_ok_and(|response| response.status().is_success()) {
-            break;
-        }
-        if started.elapsed() > READY_TIMEOUT {
-            bail!(
-                "the emulator did not answer on {base} within {}s{}",
-                READY_TIMEOUT.as_secs(),
-                log_tail(emulator)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let ready = process::wait_for_http(
+        &client,
+        &format!("{base}/moto-api/"),
+        READY_TIMEOUT,
+        Duration::from_millis(100),
+        || match emulator.child.try_wait()? {
+            Some(status) => bail!("the emulator exited during start-up ({status})"),
+            None => Ok(()),
+        },
+    )
+    .await;
+    if let Err(error) = ready {
+        bail!("{error:#}{}", log_tail(emulator));
     }
     // Lambda functions would otherwise run in Docker, which the machines we run on do not have.
     let config = serde_json::json!({ "lambda": { "use_docker": false } });
@@ -233,12 +223,6 @@ fn log_tail(emulator: &Emulator) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(20)..].join("\n");
     format!("; the end of its log ({}):\n{tail}", path.display())
-}
-
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .context("cannot find a free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// Process groups of running emulators, stopped by the interrupt handler.
@@ -369,16 +353,5 @@ impl crate::cli::Emulator {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn free_ports_are_on_loopback_and_usable() {
-        let port = free_port().unwrap();
-        assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok());
     }
 }

@@ -17,6 +17,7 @@ mod logs;
 mod migrate;
 mod openapi;
 mod outputs;
+mod process;
 mod recover;
 mod release;
 mod releases;

@@ -8,8 +8,9 @@ use anyhow::{Context as _, Result, bail};
 use futures::StreamExt as _;
 use serde_json::{Value, json};
 
-use super::gateway::{Group, free_port, wait_for_health};
+use super::gateway::{Group, wait_for_health};
 use super::{Context, Row};
+use crate::process::free_port;
 use crate::ui;
 
 const CHANGES: usize = 10_000;

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
 use super::{Context, Row};
-use crate::ui;
+use crate::{process, ui};
 
 const WORKERS: usize = 16;
 const HEALTH_REQUESTS: usize = 2_000;
@@ -23,12 +23,12 @@ const PASSWORD: &str = "Mumble-bench-1";
 
 pub async fn run(context: Context) -> Result<Vec<Row>> {
     let data = tempfile::tempdir().context("cannot create a data folder")?;
-    let port = free_port()?;
+    let port = process::free_port()?;
     let log = data.path().join("dev.log");
     let mut command = Command::new(std::env::current_exe().context("cannot find xtask itself")?);
     command.args(["dev", "--port", &port.to_string(), "--emulator-port"]);
     command
-        .arg(free_port()?.to_string())
+        .arg(process::free_port()?.to_string())
         .arg("--data-dir")
         .arg(data.path().join("data"));
     let mut dev = Group::spawn(command, &log)?;
@@ -159,23 +159,18 @@ pub(super) async fn wait_for_health(
     dev: &mut Group,
     url: &str,
 ) -> Result<()> {
-    let started = Instant::now();
-    loop {
-        dev.check_running()?;
-        if let Ok(response) = client.get(url).send().await
-            && response.status().is_success()
-        {
-            return Ok(());
-        }
-        if started.elapsed() > STARTUP_LIMIT {
-            bail!(
-                "{url} did not answer within {}s; the end of the log:\n{}",
-                STARTUP_LIMIT.as_secs(),
-                dev.log_tail()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    let waited = process::wait_for_http(
+        client,
+        url,
+        STARTUP_LIMIT,
+        Duration::from_millis(500),
+        || dev.check_running(),
+    )
+    .await;
+    if let Err(error) = waited {
+        bail!("{error:#}; the end of the log:\n{}", dev.log_tail());
     }
+    Ok(())
 }
 
 /// Signs a fresh user up on the emulator's Cognito and returns their ID token.
@@ -241,13 +236,6 @@ async fn sign_up(client: &reqwest::Client, base: &str) -> Result<String> {
         .as_str()
         .map(str::to_owned)
         .context("cognito InitiateAuth returned no IdToken")
-}
-
-pub(super) fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .context("no free port on 127.0.0.1")?
-        .port())
 }
 
 /// `cargo xtask dev` leading its own process group; dropping it stops the whole group.

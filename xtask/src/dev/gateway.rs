@@ -13,7 +13,7 @@ use stacks::environment::Value;
 use stacks::functions::Secret;
 
 use crate::outputs::StageOutputs;
-use crate::tools;
+use crate::{process, tools};
 
 /// Whether a variable of this process has a value (how `cargo xtask dev` finds provider keys).
 pub fn has_value(variable: &str) -> bool {
@@ -127,32 +127,21 @@ impl Gateway {
 
     /// Waits until the gateway answers its health route, or fails with what went wrong.
     pub async fn wait_until_ready(&mut self, port: u16) -> Result<()> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .context("cannot build an HTTP client")?;
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!(
+        let client = process::local_client(Duration::from_secs(2))?;
+        let child = &mut self.child;
+        process::wait_for_http(
+            &client,
+            &format!("http://127.0.0.1:{port}/api/v1/health"),
+            Duration::from_secs(60),
+            Duration::from_millis(100),
+            || match child.try_wait()? {
+                Some(status) => bail!(
                     "the local gateway stopped during start-up ({status}); its messages are above"
-                );
-            }
-            let url = format!("http://127.0.0.1:{port}/api/v1/health");
-            if client
-                .get(&url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Ok(());
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                bail!("the local gateway did not answer on 127.0.0.1:{port} within 60s");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+                ),
+                None => Ok(()),
+            },
+        )
+        .await
     }
 
     /// `Some` once the gateway has exited.
