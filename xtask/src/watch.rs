@@ -21,7 +21,8 @@ struct Change {
 }
 
 /// Which functions and whether the site a set of changed paths concern. A change to the shared
-/// library (or the lockfile) rebuilds every function.
+/// library (core, contract) or the workspace's manifest or lockfile rebuilds every function;
+/// nothing outside `lambdas/` does.
 fn classify(root: &Path, site_dir: &Path, paths: &[PathBuf]) -> Change {
     let mut change = Change::default();
     let lambdas = root.join("lambdas");
@@ -45,17 +46,24 @@ fn classify(root: &Path, site_dir: &Path, paths: &[PathBuf]) -> Change {
             .ok()
             .and_then(|relative| relative.components().next())
             .map(|part| part.as_os_str().to_string_lossy().into_owned());
-        match package.as_deref() {
-            Some("core") | None => {
+        let function = package
+            .as_deref()
+            .and_then(|name| stacks::FUNCTIONS.iter().find(|f| f.name == name));
+        let shared = package.is_some()
+            || *path == root.join("Cargo.lock")
+            || *path == root.join("Cargo.toml");
+        match function {
+            Some(function) => {
+                change.functions.insert(function.name);
+            }
+            // lambdas/core, lambdas/contract and the workspace's manifest or lockfile: every
+            // function is built from them.
+            None if shared => {
                 change
                     .functions
                     .extend(stacks::FUNCTIONS.iter().map(|function| function.name));
             }
-            Some(name) => {
-                if let Some(function) = stacks::FUNCTIONS.iter().find(|f| f.name == name) {
-                    change.functions.insert(function.name);
-                }
-            }
+            None => {}
         }
     }
     change
@@ -245,6 +253,14 @@ mod tests {
         assert!(!one.site);
         let core = classify(root, site, &[PathBuf::from("/w/lambdas/core/src/lib.rs")]);
         assert_eq!(core.functions.len(), stacks::FUNCTIONS.len());
+        let contract = classify(
+            root,
+            site,
+            &[PathBuf::from("/w/lambdas/contract/src/iam.rs")],
+        );
+        assert_eq!(contract.functions.len(), stacks::FUNCTIONS.len());
+        let lockfile = classify(root, site, &[PathBuf::from("/w/Cargo.lock")]);
+        assert_eq!(lockfile.functions.len(), stacks::FUNCTIONS.len());
         let page = classify(root, site, &[PathBuf::from("/w/site/index.html")]);
         assert_eq!((page.functions.len(), page.site), (0, true));
         let noise = classify(
