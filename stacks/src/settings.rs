@@ -1,4 +1,7 @@
 //! Stage settings: `stacks/stages.yaml` read, checked and resolved into a typed [`Stage`].
+//!
+//! One file over 500 lines: the raw YAML shape, its checks and the typed `Stage` change together
+//! whenever a setting is added, and its tests sit with them.
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,7 @@
 //! The command line: every `cargo xtask` command and flag, in one place.
+//!
+//! One file over 500 lines: clap's derive types for every command, so `cargo xtask help` and this
+//! file read the same.
 
 use std::path::PathBuf;
 

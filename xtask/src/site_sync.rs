@@ -5,6 +5,9 @@
 //! true). An object uploaded by another tool with multipart has an ETag `md5-of-part-md5s-N`:
 //! it is recomputed with the part size the AWS CLI and SDKs use by default (8 MiB) and counts as
 //! changed when that does not match, so one upload turns it into a plain ETag again.
+//!
+//! One file over 500 lines: the plan, the ETag rules and the uploads share the manifest types, and
+//! about half the file is their tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -5,6 +5,9 @@
 //! and, with the `schema` feature, by the type's JSON Schema, from which `stacks::openapi` builds
 //! the OpenAPI document that the local gateway checks real traffic against. Field names are
 //! serde's: the site sends and reads exactly these.
+//!
+//! One file over 500 lines: it is the whole API surface, and reading it end to end is how a
+//! reviewer checks a change to it.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,8 @@
 //! The application: one function per job with its own role, log group and alarms; the HTTP and
 //! WebSocket APIs; the user pool; the schedule and the image trigger; the alarm topic; the dashboard.
+//!
+//! One file over 500 lines: every resource of the app stack refers to others by logical id, and
+//! keeping them in one template function is what lets the compiler check those references.
 
 use indexmap::IndexMap;
 

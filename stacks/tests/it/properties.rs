@@ -1,5 +1,8 @@
 //! What must hold for every stage: data survives in protected stages, nothing is public, each
 //! function reaches only what it needs, the API is authenticated, everything is observable.
+//!
+//! One file over 500 lines: each property reads every stage's templates through the same few
+//! helpers, and a reviewer checks the list of properties in one place.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +11,8 @@ use stacks::{FUNCTIONS, Part};
 
 use crate::{all_stages, json, resources_of, settings, stack};
 
-/// The functions of contracts.md.
+/// Every function Mumble deploys, written out rather than read from `stacks::FUNCTIONS`, so a
+/// function dropped from the specs fails these tests instead of silently shrinking them.
 const FUNCTION_NAMES: [&str; 11] = [
     "health",
     "audio-upload",
@@ -23,7 +27,8 @@ const FUNCTION_NAMES: [&str; 11] = [
     "cleanup",
 ];
 
-/// The HTTP routes of contracts.md.
+/// Every HTTP route of the API (docs/api.md), written out rather than read from `stacks::routes`
+/// for the same reason.
 const ROUTE_KEYS: [&str; 10] = [
     "GET /api/v1/health",
     "POST /api/v1/audio/upload-url",

@@ -19,6 +19,9 @@ moto keeps everything in memory. With `MUMBLE_EMULATOR_DATA=DIR` set, this modul
 
 A recording of moto's own recorder from earlier versions (`DIR/../emulator-requests.jsonl`) is
 imported once, in its original order, and then kept as `emulator-requests.jsonl.imported`.
+
+One file over 500 lines: recording, replaying and reporting damaged entries share the log's
+format and must change together.
 """
 
 from __future__ import annotations

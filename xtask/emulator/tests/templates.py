@@ -1,4 +1,7 @@
-"""Small templates with the resource types and shapes of Mumble's stacks (data, app, web)."""
+"""Small templates with the resource types and shapes of Mumble's stacks (data, app, web).
+
+One file over 500 lines: the three templates refer to each other's exports and are kept together.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@
 //! Events are built as JSON and then deserialized by the same code the Lambda runtime uses
 //! (`lambda_http::request::from_str`, serde for typed events), so a handler sees here exactly
 //! what it sees in the cloud — including any quirk of that deserialization.
+//!
+//! One file over 500 lines: each event shape is next to the others so they stay consistent with
+//! one another, and half of the file is their tests.
 
 use std::collections::HashMap;
 

@@ -10,6 +10,9 @@
 //!
 //! One file for the run itself (both collections' passes and the per-chunk work): they share the
 //! run's state and the order of its writes, which is what makes reruns safe.
+//!
+//! One file over 500 lines: the run's phases (accounts, images, files, checkpoint) share its
+//! ledger and report; the reading, mapping, writing and verifying are modules beside it.
 
 mod keys;
 mod mapping;

@@ -9,6 +9,9 @@
 //!
 //! Screenshots of every main state at both sizes are kept in `target/browser-test/`, with the
 //! logs of `cargo xtask dev` and chromedriver.
+//!
+//! One file over 500 lines: the scenario is one user's session, and its steps share the browser,
+//! the page helpers and the expected texts (the driver, processes and fakes are modules beside it).
 
 mod driver;
 mod processes;

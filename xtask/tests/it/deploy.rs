@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// The functions the stacks deploy (contracts.md).
+/// The functions the stacks deploy, written out so the tests notice one going missing.
 pub(crate) const FUNCTIONS: [&str; 11] = [
     "health",
     "audio-upload",

@@ -1,6 +1,9 @@
 //! `cargo xtask logs` and `status`, the real binary against the emulator: log events in the shape
 //! the functions log them (mumble_core::telemetry), metrics, alarms and jobs put there first,
 //! each test on its own personal stage.
+//!
+//! One file over 500 lines: `logs` and `status` share the stage, the seeded log events and the
+//! metric helpers.
 
 use std::process::{Command, Output};
 

@@ -2,6 +2,9 @@
 //! site change, a template change) to the emulator, lists them, and rolls back and forth; each
 //! time the stacks' templates and parameters (and so the functions' code keys) and the site's
 //! bytes are compared with what the release recorded. Hotswap and `watch` are tested the same way.
+//!
+//! One file over 500 lines: every test compares the stage with what a release recorded, through the
+//! same observation helpers at the top.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -15,6 +15,9 @@
 //!
 //! State changes are conditional on the job not being finished: once the cleanup has failed a
 //! stuck job, a late worker cannot revive it, and a finished job is never failed afterwards.
+//!
+//! One file over 500 lines: the job states, the idempotent-creation transaction and the quota
+//! it takes are one consistency rule, kept together with their tests.
 
 use std::collections::HashSet;
 
