@@ -193,25 +193,35 @@ fn create_venv(venv: &Path) -> Result<()> {
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// Makes sure Debian's `chromium` and `chromium-driver` are installed (apt-get, only when missing).
+/// A font with Chinese characters, so the Chinese pages render (and their screenshots show text,
+/// not empty boxes): Debian's `fonts-wqy-microhei`, 1.6 MB.
+pub const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+
+/// Makes sure Debian's `chromium` and `chromium-driver` and a Chinese font are installed (apt-get,
+/// only when missing).
 #[allow(
     dead_code,
     reason = "the browser test step calls it once that test exists"
 )]
 pub fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    if [CHROMIUM, CHROMEDRIVER, CJK_FONT]
+        .iter()
+        .all(|path| Path::new(path).exists())
+    {
         return Ok(());
     }
-    let fix = "install them with `sudo apt-get install chromium chromium-driver`, or skip the browser test with --no-browser";
+    let fix = "install them with `sudo apt-get install chromium chromium-driver fonts-wqy-microhei`, or skip the browser test with --no-browser";
     if !Path::new("/etc/debian_version").exists() {
         bail!(
             "the browser test needs Chromium and chromedriver at {CHROMIUM} and {CHROMEDRIVER}; {fix}"
         );
     }
     if !is_root() {
-        bail!("the browser test needs Debian's chromium and chromium-driver packages; {fix}");
+        bail!(
+            "the browser test needs Debian's chromium, chromium-driver and fonts-wqy-microhei packages; {fix}"
+        );
     }
-    ui::step("installing chromium and chromium-driver (apt-get)");
+    ui::step("installing chromium, chromium-driver and a Chinese font (apt-get)");
     for args in [
         &["update", "-qq"][..],
         &[
@@ -221,6 +231,7 @@ pub fn ensure_chromium() -> Result<()> {
             "--no-install-recommends",
             "chromium",
             "chromium-driver",
+            "fonts-wqy-microhei",
         ][..],
     ] {
         let status = Command::new("apt-get")
