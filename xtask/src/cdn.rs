@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use stacks::Output;
+
+use crate::outputs::StageOutputs;
+use crate::site_sync::SitePlan;
 use crate::{aws, ui};
 
 /// Above this many paths one wildcard is cheaper: CloudFront bills per path, and `/*` counts as one.
@@ -126,6 +130,27 @@ async fn wait_for(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
     }
+}
+
+/// The paths of a site change invalidated (`None` when no file changed): what `deploy`,
+/// `deploy --hotswap` and `rollback` do after the site's files change.
+pub async fn invalidate_changes(
+    config: &aws_config::SdkConfig,
+    stage: &stacks::Stage,
+    outputs: &StageOutputs,
+    site: &SitePlan,
+    wait: bool,
+) -> Result<Option<Invalidation>> {
+    let paths = invalidation_paths(site.upload.iter().chain(&site.delete));
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    ui::step("invalidating the CDN");
+    let distribution_id = outputs.require(stage, Output::DistributionId)?;
+    let cloudfront = aws_sdk_cloudfront::Client::new(config);
+    Ok(Some(
+        invalidate(&cloudfront, &distribution_id, &paths, wait).await?,
+    ))
 }
 
 #[cfg(test)]

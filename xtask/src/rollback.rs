@@ -341,15 +341,8 @@ async fn rollback(target: &Target, flags: &Rollback) -> Result<Report> {
     }
     let manifest =
         site_sync::restore(&s3, &site_bucket, &wanted.site, Some(&current.site), &site).await?;
-    let paths = cdn::invalidation_paths(site.upload.iter().chain(&site.delete));
-    let invalidation = if paths.is_empty() {
-        None
-    } else {
-        ui::step("invalidating the CDN");
-        let distribution_id = outputs.require(stage, Output::DistributionId)?;
-        let cloudfront = aws_sdk_cloudfront::Client::new(&target.config);
-        Some(cdn::invalidate(&cloudfront, &distribution_id, &paths, false).await?)
-    };
+    let invalidation =
+        cdn::invalidate_changes(&target.config, stage, &outputs, &site, false).await?;
 
     let release = deploy::record_release(
         target,

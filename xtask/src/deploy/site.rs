@@ -48,15 +48,7 @@ pub(crate) async fn sync_site(
         previous.map(|release| &release.site),
     )
     .await?;
-    let paths = cdn::invalidation_paths(site.upload.iter().chain(&site.delete));
-    let invalidation = if paths.is_empty() {
-        None
-    } else {
-        ui::step("invalidating the CDN");
-        let distribution_id = outputs.require(stage, Output::DistributionId)?;
-        let cloudfront = aws_sdk_cloudfront::Client::new(&target.config);
-        Some(cdn::invalidate(&cloudfront, &distribution_id, &paths, wait).await?)
-    };
+    let invalidation = cdn::invalidate_changes(&target.config, stage, outputs, &site, wait).await?;
     Ok((site, manifest, invalidation))
 }
 
