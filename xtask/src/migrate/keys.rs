@@ -20,6 +20,10 @@ pub const OWNER: &str = Table::Images.indexes()[0].key.partition;
 /// take: one per legacy user (its new id: the legacy id → new id map), and one for the last run.
 pub const LEDGER_PREFIX: &str = "migration#user#";
 pub const RUN_KEY: &str = "migration#run";
+/// Put while an account is being made (its Cognito steps are not one call): a run killed between
+/// them finds the mark and finishes the account, where an account someone made on the new site
+/// has none.
+pub const PENDING_ACCOUNT_PREFIX: &str = "migration#account#";
 
 /// Attributes the migration adds to the records it writes, and to its ledger items.
 pub const FINGERPRINT: &str = "migrationFingerprint";
@@ -32,6 +36,10 @@ pub const EMAIL: &str = "email";
 
 pub fn ledger_key(legacy_id: &str) -> String {
     format!("{LEDGER_PREFIX}{legacy_id}")
+}
+
+pub fn pending_account_key(email: &str) -> Item {
+    user_key(&format!("{PENDING_ACCOUNT_PREFIX}{email}"))
 }
 
 pub fn user_key(user_id: &str) -> Item {

@@ -11,6 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use mumble_contract::{Output, Table};
 
 use super::keys::{self, Item};
+use crate::aws;
 use crate::outputs::StageOutputs;
 
 /// How often a batch call is repeated for its unprocessed items before the run stops.
@@ -65,12 +66,8 @@ impl Target {
                 .request_items(table, request)
                 .send()
                 .await
-                .map_err(|e| {
-                    anyhow!(
-                        "reading {table}: {}",
-                        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                    )
-                })?;
+                .map_err(aws::sdk_error)
+                .with_context(|| format!("reading {table}"))?;
             found.extend(
                 output
                     .responses
@@ -148,12 +145,9 @@ impl Target {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| {
-                    anyhow!(
-                        "reading the migration's map from {}: {}",
-                        self.users_table,
-                        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                    )
+                .map_err(aws::sdk_error)
+                .with_context(|| {
+                    format!("reading the migration's map from {}", self.users_table)
                 })?;
             items.extend(output.items.unwrap_or_default());
             match output.last_evaluated_key {
@@ -172,12 +166,8 @@ impl Target {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "reading {table}: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(aws::sdk_error)
+            .with_context(|| format!("reading {table}"))?;
         Ok(output.item)
     }
 
@@ -188,12 +178,8 @@ impl Target {
             .set_item(Some(item))
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "writing {table}: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(aws::sdk_error)
+            .with_context(|| format!("writing {table}"))?;
         Ok(())
     }
 
@@ -216,12 +202,8 @@ impl Target {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| {
-                    anyhow!(
-                        "counting images: {}",
-                        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                    )
-                })?;
+                .map_err(aws::sdk_error)
+                .context("counting images")?;
             count += u64::try_from(output.count).unwrap_or(0);
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -243,7 +225,7 @@ impl Target {
                 anyhow!(
                     "writing {key} to {}: {}",
                     self.bucket,
-                    crate::aws::describe_error(&e)
+                    aws::describe_error(&e)
                 )
             })?;
         Ok(())
@@ -269,7 +251,7 @@ impl Target {
                     .to_vec(),
             )),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(anyhow!("reading {key}: {}", crate::aws::describe_error(&e))),
+            Err(e) => Err(anyhow!("reading {key}: {}", aws::describe_error(&e))),
         }
     }
 
@@ -280,7 +262,7 @@ impl Target {
             .key(key)
             .send()
             .await
-            .map_err(|e| anyhow!("deleting {key}: {}", crate::aws::describe_error(&e)))?;
+            .map_err(|e| anyhow!("deleting {key}: {}", aws::describe_error(&e)))?;
         Ok(())
     }
 
@@ -288,7 +270,30 @@ impl Target {
     /// password and no message, then put in `RESET_REQUIRED` so that signing in answers
     /// `PasswordResetRequiredException` and the site runs the reset flow. An account someone
     /// made on the new site themselves is used as it is.
+    ///
+    /// Making one takes three calls; a mark in the users table ([`keys::pending_account_key`])
+    /// says a run began them, so a rerun after a kill between them finishes the account instead
+    /// of taking it for someone's own.
     pub async fn ensure_account(&self, email: &str) -> Result<Account> {
+        let pending = keys::pending_account_key(email);
+        let begun_before = self
+            .get_item(&self.users_table, pending.clone())
+            .await?
+            .is_some();
+        self.put_item(&self.users_table, pending.clone()).await?;
+        let account = self.make_account(email, begun_before).await?;
+        self.dynamodb
+            .delete_item()
+            .table_name(&self.users_table)
+            .set_key(Some(pending))
+            .send()
+            .await
+            .map_err(aws::sdk_error)
+            .with_context(|| format!("clearing the mark of {email}'s account"))?;
+        Ok(account)
+    }
+
+    async fn make_account(&self, email: &str, begun_before: bool) -> Result<Account> {
         let created = self
             .cognito
             .admin_create_user()
@@ -337,16 +342,17 @@ impl Target {
                     .permanent(true)
                     .send()
                     .await
-                    .map_err(|e| {
-                        anyhow!(
-                            "setting up the account of {email}: {}",
-                            aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e)
-                        )
-                    })?;
+                    .map_err(aws::sdk_error)
+                    .with_context(|| format!("setting up the account of {email}"))?;
                 self.require_reset(email).await?;
                 true
             }
             Some(UserStatusType::ResetRequired) => true,
+            // Ours too: an earlier run set its password and was stopped before the reset.
+            Some(UserStatusType::Confirmed) if begun_before => {
+                self.require_reset(email).await?;
+                true
+            }
             _ => false,
         };
         Ok(Account { user_id, migrated })
@@ -359,12 +365,8 @@ impl Target {
             .username(email)
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "marking the account of {email} for a password reset: {}",
-                    aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(aws::sdk_error)
+            .with_context(|| format!("marking the account of {email} for a password reset"))?;
         Ok(())
     }
 
@@ -377,12 +379,8 @@ impl Target {
             .username(email)
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "reading the account of {email}: {}",
-                    aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(aws::sdk_error)
+            .with_context(|| format!("reading the account of {email}"))?;
         let sub = user
             .user_attributes()
             .iter()

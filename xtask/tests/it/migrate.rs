@@ -477,3 +477,73 @@ fn a_protected_stage_needs_yes_and_images_need_uploads() {
     assert!(!no_uploads.status.success());
     assert!(String::from_utf8_lossy(&no_uploads.stderr).contains("--uploads"));
 }
+
+fn attribute(name: &str, value: &str) -> aws_sdk_cognitoidentityprovider::types::AttributeType {
+    aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .unwrap()
+}
+
+/// An account a killed run left between its steps (its password set, the reset not yet asked
+/// for) is finished by the next run, which its mark in the users table tells it; an account
+/// someone made on the new site themselves (no mark) keeps its password.
+#[test]
+fn an_account_stopped_between_its_steps_is_finished_and_someones_own_is_left_alone() {
+    let m = Migration::new();
+    make_dump(m.dir.path(), "bson", "base");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = m.config().await;
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&config);
+        for email in ["bob@example.com", "li@example.cn"] {
+            cognito
+                .admin_create_user()
+                .user_pool_id(&m.tables["UserPoolId"])
+                .username(email)
+                .user_attributes(attribute("email", email))
+                .user_attributes(attribute("email_verified", "true"))
+                .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+                .temporary_password("Temporary-2026!")
+                .send()
+                .await
+                .unwrap();
+            cognito
+                .admin_set_user_password()
+                .user_pool_id(&m.tables["UserPoolId"])
+                .username(email)
+                .password("Their-own-2026!")
+                .permanent(true)
+                .send()
+                .await
+                .unwrap();
+        }
+        aws_sdk_dynamodb::Client::new(&config)
+            .put_item()
+            .table_name(&m.tables["UsersTableName"])
+            .item(
+                "userId",
+                AttributeValue::S("migration#account#bob@example.com".into()),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+
+    m.migrate(&[]);
+    let accounts = runtime.block_on(m.accounts());
+    assert_eq!(accounts["bob@example.com"].1, UserStatusType::ResetRequired);
+    assert_eq!(
+        accounts["li@example.cn"].1,
+        UserStatusType::Confirmed,
+        "an account someone made on the new site keeps its password"
+    );
+    let marks: Vec<String> = runtime
+        .block_on(m.scan("UsersTableName"))
+        .iter()
+        .map(|item| s(item, "userId"))
+        .filter(|key| key.starts_with("migration#account#"))
+        .collect();
+    assert!(marks.is_empty(), "marks left behind: {marks:?}");
+}
