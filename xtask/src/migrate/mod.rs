@@ -32,7 +32,7 @@ use anyhow::{Context as _, Result, bail};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use futures::StreamExt;
 use mumble_core::store::media::keys as media_keys;
-use mumble_core::store::{ImageRecord, UserProfile};
+use mumble_core::store::{ImageRecord, MediaStore, UserProfile};
 
 use crate::cli::{Migrate, MigrateCommand, OutputFormat};
 use crate::{aws, outputs, ui};
@@ -777,8 +777,11 @@ async fn migrate_image(
             return Ok((ImageOutcome::Skipped, None));
         };
         if let (Some(target), true) = (&ctx.target, write) {
-            target.delete_object(&image_key).await?;
-            target.delete_object(&thumbnail_key).await?;
+            target
+                .media
+                .delete(&[image_key.clone(), thumbnail_key.clone()])
+                .await
+                .with_context(|| format!("deleting {image_key} and its thumbnail"))?;
         }
         let created_at = keys::string(item, keys::CREATED_AT).unwrap_or(image.created_at.as_str());
         return Ok((
@@ -841,10 +844,16 @@ async fn migrate_image(
                     record.bytes = Some(bytes.len() as u64);
                     record.dominant_color = Some(thumbnail.dominant_color);
                     if let (Some(target), true) = (&ctx.target, write) {
-                        target.put_object(&image_key, bytes, "image/png").await?;
                         target
-                            .put_object(&thumbnail_key, thumbnail.jpeg, "image/jpeg")
-                            .await?;
+                            .media
+                            .put(&image_key, bytes, "image/png")
+                            .await
+                            .with_context(|| format!("writing {image_key}"))?;
+                        target
+                            .media
+                            .put(&thumbnail_key, thumbnail.jpeg, "image/jpeg")
+                            .await
+                            .with_context(|| format!("writing {thumbnail_key}"))?;
                         ctx.worked_on();
                     }
                     copied = true;

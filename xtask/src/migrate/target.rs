@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserStatusType};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, WriteRequest};
-use aws_sdk_s3::primitives::ByteStream;
 use mumble_contract::{Output, Table};
+use mumble_core::store::S3Media;
 
 use super::keys::{self, Item};
 use crate::aws;
@@ -19,11 +19,11 @@ const MAX_ATTEMPTS: u32 = 10;
 
 pub struct Target {
     pub dynamodb: aws_sdk_dynamodb::Client,
-    pub s3: aws_sdk_s3::Client,
+    /// The media bucket, through the same adapter the functions use.
+    pub media: S3Media,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub users_table: String,
     pub images_table: String,
-    pub bucket: String,
     pub user_pool: String,
 }
 
@@ -40,11 +40,13 @@ impl Target {
     pub fn new(config: &SdkConfig, stage: &stacks::Stage, outputs: &StageOutputs) -> Result<Self> {
         Ok(Target {
             dynamodb: aws_sdk_dynamodb::Client::new(config),
-            s3: aws_sdk_s3::Client::new(config),
+            media: S3Media::new(
+                aws_sdk_s3::Client::new(config),
+                outputs.require(stage, Output::MediaBucketName)?,
+            ),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(config),
             users_table: outputs.require(stage, Table::Users.name_output())?,
             images_table: outputs.require(stage, Table::Images.name_output())?,
-            bucket: outputs.require(stage, Output::MediaBucketName)?,
             user_pool: outputs.require(stage, Output::UserPoolId)?,
         })
     }
@@ -210,60 +212,6 @@ impl Target {
                 _ => return Ok(count),
             }
         }
-    }
-
-    pub async fn put_object(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<()> {
-        self.s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "writing {key} to {}: {}",
-                    self.bucket,
-                    aws::describe_error(&e)
-                )
-            })?;
-        Ok(())
-    }
-
-    /// The object's bytes, `None` when it does not exist.
-    pub async fn get_object(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        match self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(output) => Ok(Some(
-                output
-                    .body
-                    .collect()
-                    .await
-                    .with_context(|| format!("reading {key}"))?
-                    .into_bytes()
-                    .to_vec(),
-            )),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(anyhow!("reading {key}: {}", aws::describe_error(&e))),
-        }
-    }
-
-    pub async fn delete_object(&self, key: &str) -> Result<()> {
-        self.s3
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| anyhow!("deleting {key}: {}", aws::describe_error(&e)))?;
-        Ok(())
     }
 
     /// The Cognito account for `email`: made when missing, with a verified address, no usable

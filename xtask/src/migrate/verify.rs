@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
+use mumble_core::store::MediaStore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -289,7 +290,12 @@ async fn check_image(
         return Ok(());
     }
     found.objects_compared += 1;
-    match target.get_object(&record.image_key).await? {
+    let copied = target
+        .media
+        .get(&record.image_key)
+        .await
+        .with_context(|| format!("reading {}", record.image_key))?;
+    match copied {
         Some(copied) if Sha256::digest(&copied) == Sha256::digest(&file) => {}
         Some(_) => found.differ(format!(
             "image {}: {} differs from its file",
@@ -301,7 +307,12 @@ async fn check_image(
         )),
     }
     if let Some(thumbnail) = &record.thumbnail_key {
-        if target.get_object(thumbnail).await?.is_none() {
+        let found_thumbnail = target
+            .media
+            .get(thumbnail)
+            .await
+            .with_context(|| format!("reading {thumbnail}"))?;
+        if found_thumbnail.is_none() {
             found.differ(format!(
                 "image {}: its thumbnail {thumbnail} is missing",
                 image.id
