@@ -263,19 +263,7 @@ async fn deploy(target: &Target, flags: &Deploy) -> Result<Report> {
         if !known.contains(&template_key) {
             upload_template(target, &bucket, &template_key, &synth.body).await?;
         }
-        replaced.extend(
-            result
-                .changes
-                .0
-                .iter()
-                .filter(|change| change.loses_data())
-                .map(|change| {
-                    format!(
-                        "{}/{} ({})",
-                        synth.name, change.logical_id, change.resource_type
-                    )
-                }),
-        );
+        replaced.extend(result.changes.data_losses(&synth.name));
         records.push(StackRecord {
             name: synth.name.clone(),
             region: synth.region.clone(),

@@ -282,19 +282,7 @@ async fn rollback(target: &Target, flags: &Rollback) -> Result<Report> {
             },
         )
         .await?;
-        replaced.extend(
-            result
-                .changes
-                .0
-                .iter()
-                .filter(|change| change.loses_data())
-                .map(|change| {
-                    format!(
-                        "{}/{} ({})",
-                        record.name, change.logical_id, change.resource_type
-                    )
-                }),
-        );
+        replaced.extend(result.changes.data_losses(&record.name));
         stacks.push(result);
     }
 

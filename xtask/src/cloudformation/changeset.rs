@@ -63,6 +63,17 @@ impl ResourceChange {
 #[serde(transparent)]
 pub struct Changes(pub Vec<ResourceChange>);
 
+impl Changes {
+    /// The resources of `stack` this change replaces or removes with their data, as
+    /// `stack/LogicalId (Type)`: what a release records and a protected rollback refuses to cross.
+    pub fn data_losses<'a>(&'a self, stack: &'a str) -> impl Iterator<Item = String> + 'a {
+        self.0
+            .iter()
+            .filter(|change| change.loses_data())
+            .map(move |change| format!("{stack}/{} ({})", change.logical_id, change.resource_type))
+    }
+}
+
 impl fmt::Display for Changes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let id_width = self
