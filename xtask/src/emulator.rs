@@ -225,17 +225,20 @@ fn log_tail(emulator: &Emulator) -> String {
     format!("; the end of its log ({}):\n{tail}", path.display())
 }
 
-/// Process groups of running emulators, stopped by the interrupt handler.
+/// Process groups the interrupt handler stops (SIGTERM to the group): running emulators, and
+/// `cargo xtask dev`'s local gateway.
 static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-fn register(pid: u32) {
+/// Has the interrupt handler stop the process group `pid` leads.
+pub fn register(pid: u32) {
     RUNNING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .push(pid);
 }
 
-fn unregister(pid: u32) {
+/// Forgets a group stopped otherwise.
+pub fn unregister(pid: u32) {
     RUNNING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -65,6 +65,9 @@ async fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // After Ctrl-C or SIGTERM, what failed is what the interruption stopped: the handler
+        // has said so and ends the process once the emulator has saved.
+        Err(_) if emulator::interrupted() => std::process::ExitCode::from(130),
         Err(err) => {
             ui::error(format!("{err:#}"));
             std::process::ExitCode::FAILURE

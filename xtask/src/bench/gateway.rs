@@ -289,6 +289,11 @@ impl Group {
         }
     }
 
+    /// Whether `dev` has written `needle` to its log yet.
+    pub(super) fn log_contains(&self, needle: &str) -> bool {
+        std::fs::read_to_string(&self.log).is_ok_and(|text| text.contains(needle))
+    }
+
     pub(super) fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();

@@ -2,6 +2,7 @@
 //! and its restarts.
 
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use stacks::environment::Value;
 use stacks::functions::Secret;
 
 use crate::outputs::StageOutputs;
-use crate::{process, tools};
+use crate::{emulator, process, tools};
 
 /// Whether a variable of this process has a value (how `cargo xtask dev` finds provider keys).
 pub fn has_value(variable: &str) -> bool {
@@ -115,13 +116,17 @@ impl Gateway {
                     .map(|(name, value)| (*name, value.as_str())),
             )
             .envs(env)
-            // Stops by itself if this process goes away without stopping it.
+            // Stops by itself if this process goes away without stopping it (SIGKILL).
             .env("MUMBLE_GATEWAY_PARENT", std::process::id().to_string())
             .current_dir(tools::workspace_root())
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            // Its own group, which the interrupt handler stops on Ctrl-C or SIGTERM before this
+            // process exits: a gateway left answering on the port would greet the next `dev`.
+            .process_group(0);
         let child = command
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
+        emulator::register(child.id());
         Ok(Gateway { child })
     }
 
@@ -150,6 +155,7 @@ impl Gateway {
     }
 
     pub fn stop(&mut self) {
+        emulator::unregister(self.child.id());
         if matches!(self.child.try_wait(), Ok(None)) {
             let _ = Command::new("kill")
                 .args(["-TERM", &self.child.id().to_string()])
