@@ -12,6 +12,10 @@
 //!
 //! `MUMBLE_BENCH_FUNCTIONS=health,jobs` limits the bench to some functions (building all of them
 //! takes a while), e.g. while working on one.
+//!
+//! One file over 500 lines: building, unpacking, the environment and measuring each function share
+//! the bench's stage and subjects; the Runtime API, the events and the panic comparison are
+//! modules beside it, and a third of what remains is tests.
 
 use std::collections::HashMap;
 use std::fs::{self, File};

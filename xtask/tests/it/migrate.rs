@@ -1,6 +1,9 @@
 //! `cargo xtask migrate` end to end: dumps written by pymongo (`migrate/make_dump.py`, every messy
 //! case the old data has) migrated into a freshly deployed stage on the emulator, then checked
 //! through the stage's own APIs and `migrate verify`.
+//!
+//! One file over 500 lines: every test reads the same pymongo-written fixture through the same
+//! `Migration` helpers at the top, and checks it against the same expected stage.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
