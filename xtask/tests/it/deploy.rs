@@ -100,6 +100,25 @@ impl TestStage {
         );
     }
 
+    /// `cargo xtask synth` of this stage into `templates/` of its folder, which must succeed;
+    /// the folder, for tests that edit a template and deploy it with `--templates`.
+    pub(crate) fn synth_templates(&self) -> PathBuf {
+        let templates = self.dir.path().join("templates");
+        let synth = self.xtask(&[
+            "synth",
+            "--stage",
+            &self.name,
+            "--out",
+            templates.to_str().unwrap(),
+        ]);
+        assert!(
+            synth.status.success(),
+            "{}",
+            String::from_utf8_lossy(&synth.stderr)
+        );
+        templates
+    }
+
     /// `xtask ARGS` with this stage's site and artifacts, ready to run.
     pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
@@ -330,19 +349,7 @@ fn diff_prices_a_memory_change_and_no_change_as_none() {
     assert!(stdout.contains("cost: no change"), "{stdout}");
 
     // The worker (512 MB in dev and personal stages) given 1024 MB costs more, and says why.
-    let templates = stage.dir.path().join("templates");
-    let synth = stage.xtask(&[
-        "synth",
-        "--stage",
-        &stage.name,
-        "--out",
-        templates.to_str().unwrap(),
-    ]);
-    assert!(
-        synth.status.success(),
-        "{}",
-        String::from_utf8_lossy(&synth.stderr)
-    );
+    let templates = stage.synth_templates();
     let app = templates.join(format!("mumble-{}-app.yaml", stage.name));
     let template = std::fs::read_to_string(&app).unwrap();
     let worker = template
@@ -389,19 +396,7 @@ fn diff_prices_a_memory_change_and_no_change_as_none() {
 fn a_template_error_fails_with_the_resource_and_its_reason() {
     endpoint();
     let stage = TestStage::new();
-    let templates = stage.dir.path().join("templates");
-    let synth = stage.xtask(&[
-        "synth",
-        "--stage",
-        &stage.name,
-        "--out",
-        templates.to_str().unwrap(),
-    ]);
-    assert!(
-        synth.status.success(),
-        "{}",
-        String::from_utf8_lossy(&synth.stderr)
-    );
+    let templates = stage.synth_templates();
     // An SQS queue whose maximum message size is below SQS's minimum (1,024 bytes).
     let data = templates.join(format!("mumble-{}-data.yaml", stage.name));
     let template = std::fs::read_to_string(&data).unwrap();

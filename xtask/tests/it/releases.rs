@@ -252,19 +252,7 @@ fn changes_of(list: &Value, id: u64) -> &Value {
 async fn releases_record_each_deploy_and_rollback_puts_code_site_and_templates_back() {
     let config = config().await;
     let stage = TestStage::new();
-    let templates = stage.dir.path().join("templates");
-    let synth = stage.xtask(&[
-        "synth",
-        "--stage",
-        &stage.name,
-        "--out",
-        templates.to_str().unwrap(),
-    ]);
-    assert!(
-        synth.status.success(),
-        "{}",
-        String::from_utf8_lossy(&synth.stderr)
-    );
+    let templates = stage.synth_templates();
     let data = templates.join(format!("mumble-{}-data.yaml", stage.name));
     let data_name = format!("mumble-{}-data", stage.name);
     let app_name = format!("mumble-{}-app", stage.name);
@@ -455,15 +443,7 @@ async fn hotswap_changes_one_function_and_nothing_else() {
     );
 
     // A template change cannot be hotswapped: it falls back to a full deploy and says why.
-    let templates = stage.dir.path().join("templates");
-    let synth = stage.xtask(&[
-        "synth",
-        "--stage",
-        &stage.name,
-        "--out",
-        templates.to_str().unwrap(),
-    ]);
-    assert!(synth.status.success());
+    let templates = stage.synth_templates();
     let data = templates.join(format!("mumble-{}-data.yaml", stage.name));
     let template = std::fs::read_to_string(&data).unwrap();
     std::fs::write(
