@@ -10,14 +10,18 @@
   so the site's "Mumble has moved" path (accounts made by `cargo xtask migrate`) could not be
   exercised locally. Here signing in answers `PasswordResetRequiredException`, and a confirmed
   forgot-password reset makes them `CONFIRMED`, as on AWS.
-- Finding a user by e-mail rebuilt every user's attribute dictionary on each call, so a pool of
-  10,000 users (the migration's bench) took minutes; the lookup reads the dictionary moto already
-  keeps up to date (`attribute_lookup`) instead, with the same result.
+- Finding a user by e-mail walks every user of the pool, so making 10,000 accounts (the
+  migration's bench) took quadratic time: two thirds of the emulator's time went to that walk. The
+  lookup goes through an index by e-mail and phone number, kept up to date as users are added
+  (moto only ever appends to a pool's users) and rebuilt after an attribute changes or a user is
+  deleted; a hit is checked against the user itself, and anything the index cannot vouch for is
+  looked up the old way, so the answers are moto's.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any
 
 from moto.cognitoidp import models
@@ -33,6 +37,7 @@ class PasswordResetRequiredException(JsonRESTError):
 
 def install() -> None:
     models.CognitoIdpUserPool._get_user = _get_user  # type: ignore[method-assign]
+    _count_attribute_changes()
     _install_resend_confirmation_code()
     _install_reset_required()
 
@@ -120,6 +125,9 @@ def _reset_required(pool: Any, username: str | None) -> bool:
 def _get_user(self: Any, username: str) -> Any:
     attribute_types = self.extended_config.get("UsernameAttributes")
     if attribute_types:
+        found = _index_of(self).find(self.users, attribute_types, username)
+        if found is not _UNKNOWN:
+            return found if found is not None else self.users.get(username)
         # A copy: the server is threaded, and another request may add a user meanwhile
         # ("dictionary changed size during iteration" would be an HTTP 500).
         for user in list(self.users.values()):
@@ -127,6 +135,102 @@ def _get_user(self: Any, username: str) -> Any:
             if any(lookup.get(kind) == username for kind in attribute_types):
                 return user
     return self.users.get(username)
+
+
+_UNKNOWN = object()
+_INDEXES: "weakref.WeakKeyDictionary[Any, _UserIndex]" = weakref.WeakKeyDictionary()
+
+
+def _count_attribute_changes() -> None:
+    """A user's new e-mail or phone number goes into the index of the pool that holds them."""
+    for name in ("update_attributes", "delete_attributes"):
+        original = getattr(models.CognitoIdpUser, name)
+
+        @functools.wraps(original)
+        def changed(self: Any, *args: Any, _original: Any = original) -> Any:
+            try:
+                return _original(self, *args)
+            finally:
+                for index in list(_INDEXES.values()):
+                    index.changed(self)
+
+        setattr(models.CognitoIdpUser, name, changed)
+
+
+def _index_of(pool: Any) -> "_UserIndex":
+    index = _INDEXES.get(pool)
+    if index is None:
+        index = _INDEXES[pool] = _UserIndex()
+    return index
+
+
+class _UserIndex:
+    """A pool's users by the values of their e-mail and phone number. An entry may be stale (the
+    user deleted, or their attribute changed since): a hit is checked, and a stale one sends the
+    caller to moto's walk. A miss is an answer: every user the pool holds is in the index under
+    their current values."""
+
+    _KINDS = ("email", "phone_number")
+
+    def __init__(self) -> None:
+        self.users: Any = None
+        self.count = 0
+        self.last: str | None = None
+        self.by_value: dict[tuple[str, str], Any] = {}
+
+    def find(self, users: Any, kinds: list[str], value: str) -> Any:
+        """The user, `None` when there is none, or `_UNKNOWN` when the index cannot tell."""
+        try:
+            self._catch_up(users)
+        except RuntimeError:  # the users changed while being read: let the caller walk them
+            return _UNKNOWN
+        for kind in kinds:
+            user = self.by_value.get((kind, value))
+            if user is None:
+                continue
+            if users.get(user.username) is not user or user.attribute_lookup.get(kind) != value:
+                return _UNKNOWN
+            return user
+        return None
+
+    def changed(self, user: Any) -> None:
+        if self.users is not None and self.users.get(user.username) is user:
+            self._add(user)
+
+    def _add(self, user: Any) -> None:
+        for kind in self._KINDS:
+            value = user.attribute_lookup.get(kind)
+            if value is None:
+                continue
+            held = self.by_value.get((kind, value))
+            stale = held is not None and (
+                self.users.get(held.username) is not held or held.attribute_lookup.get(kind) != value
+            )
+            # The first user to hold a value keeps it, as moto's walk in insertion order finds.
+            if held is None or stale:
+                self.by_value[(kind, value)] = user
+
+    def _catch_up(self, users: Any) -> None:
+        last = next(reversed(users), None) if users else None
+        if self.users is users and self.count == len(users) and self.last == last:
+            return
+        added = []
+        if self.users is users and len(users) > self.count:
+            # moto only ever appends users: index those after the last one indexed.
+            for username in reversed(users):
+                if username == self.last:
+                    break
+                added.append(users[username])
+            else:
+                added = []
+        if not added:
+            # Users were deleted (or this is the first lookup): index them all again.
+            self.by_value = {}
+            added = list(reversed(list(users.values())))
+        self.users = users
+        for user in reversed(added):
+            self._add(user)
+        self.count, self.last = len(users), last
 
 
 def _region_backends(backend: Any) -> list[Any]:

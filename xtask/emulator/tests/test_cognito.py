@@ -1,5 +1,6 @@
 """Cognito calls the site makes where moto differs from AWS (cognito_fixes.py):
-ResendConfirmationCode, and sign-in of accounts that must reset their password."""
+ResendConfirmationCode, sign-in of accounts that must reset their password, and finding users by
+e-mail in a pool that changes."""
 
 from __future__ import annotations
 
@@ -79,3 +80,39 @@ def test_a_reset_required_account_is_told_to_reset_then_signs_in(aws: Any, name:
         AuthParameters={"USERNAME": email, "PASSWORD": "New-password-1"},
     )
     assert signed_in["AuthenticationResult"]["IdToken"]
+
+
+def test_users_are_found_by_email_as_the_pool_changes(aws: Any, name: str) -> None:
+    cognito = aws("cognito-idp")
+    pool = cognito.create_user_pool(PoolName=name, UsernameAttributes=["email"])["UserPool"]["Id"]
+
+    def create(email: str) -> str:
+        user = cognito.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS")["User"]
+        return next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+
+    def sub_of(email: str) -> str | None:
+        try:
+            user = cognito.admin_get_user(UserPoolId=pool, Username=email)
+        except cognito.exceptions.UserNotFoundException:
+            return None
+        return next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+
+    subs = {f"{name}-{n}@example.org": create(f"{name}-{n}@example.org") for n in range(30)}
+    assert all(sub_of(email) == sub for email, sub in subs.items())
+    with pytest.raises(cognito.exceptions.UsernameExistsException):
+        create(f"{name}-7@example.org")
+
+    # An e-mail changed: found under the new one only.
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool, Username=f"{name}-3@example.org", UserAttributes=[{"Name": "email", "Value": f"{name}-new@example.org"}]
+    )
+    assert sub_of(f"{name}-3@example.org") is None
+    assert sub_of(f"{name}-new@example.org") == subs[f"{name}-3@example.org"]
+
+    # Deleted, then made again: a new account under the same e-mail.
+    cognito.admin_delete_user(UserPoolId=pool, Username=f"{name}-5@example.org")
+    assert sub_of(f"{name}-5@example.org") is None
+    again = create(f"{name}-5@example.org")
+    assert again != subs[f"{name}-5@example.org"]
+    assert sub_of(f"{name}-5@example.org") == again
+    assert sub_of(f"{name}-29@example.org") == subs[f"{name}-29@example.org"]
