@@ -51,9 +51,11 @@ def install() -> None:
         persistence,
         resources,
         s3_fixes,
+        server_fixes,
         update_fixes,
     )
 
+    server_fixes.install()
     lambda_fixes.install()
     apigatewayv2_fixes.install()
     cfn_fixes.install()
