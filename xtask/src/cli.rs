@@ -471,7 +471,7 @@ pub struct Migrate {
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
     /// How many chunks of documents are written at the same time
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 16, value_name = "N")]
     pub parallel: usize,
     /// Stop the process abruptly after N documents, as a kill would (for resume tests)
     #[arg(long, hide = true, value_name = "N")]

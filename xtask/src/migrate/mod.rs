@@ -42,10 +42,12 @@ use report::{Rejects, Report};
 use source::Collection;
 use target::Target;
 
-/// Users per chunk: each needs its own Cognito calls, and two items (profile, ledger).
-const USERS_PER_CHUNK: usize = 12;
-/// Images per chunk: one BatchGetItem and one BatchWriteItem.
-const IMAGES_PER_CHUNK: usize = 25;
+/// Users per chunk: one BatchGetItem and one BatchWriteItem for the marks of the accounts to
+/// make, each account's three Cognito calls, then three items each (profile, ledger, mark
+/// cleared) in three BatchWriteItems.
+const USERS_PER_CHUNK: usize = 25;
+/// Images per chunk: one BatchGetItem (at most 100 keys) and four BatchWriteItems.
+const IMAGES_PER_CHUNK: usize = 100;
 
 impl Migrate {
     pub async fn run(self) -> Result<()> {
@@ -632,46 +634,61 @@ async fn migrate_users(
     emails: &HashMap<String, String>,
     chunk: Vec<LegacyUser>,
 ) -> Result<Vec<UserOutcome>> {
+    // What each user needs: nothing (unchanged since the last run), their profile rewritten
+    // (the account exists: a changed e-mail does not move it), or an account made.
+    let writing = ctx.target.as_ref().filter(|_| !ctx.dry_run);
+    let mut existing = Vec::new();
+    let mut new_accounts = Vec::new();
     let mut outcomes = Vec::with_capacity(chunk.len());
-    let mut items = Vec::new();
-    let work = chunk.into_iter().map(|user| async move {
+    for user in chunk {
         let fingerprint = user.fingerprint();
         if known
             .get(&user.id)
             .is_some_and(|(_, fp)| *fp == fingerprint)
         {
-            return Ok::<_, anyhow::Error>((user, fingerprint, None));
+            outcomes.push(UserOutcome::Skipped);
+            continue;
         }
-        let account = match (&ctx.target, ctx.dry_run) {
-            // Already made by an earlier run (a changed e-mail does not move the account).
-            (Some(target), false) => match known
+        let account = match writing {
+            Some(_) => known
                 .get(&user.id)
                 .map(|(id, _)| id)
                 .or_else(|| emails.get(&user.email))
-            {
-                Some(user_id) => Some(target::Account {
+                .map(|user_id| target::Account {
                     user_id: user_id.clone(),
                     migrated: true,
                 }),
-                None => {
-                    let account = target.ensure_account(&user.email).await?;
-                    ctx.worked_on();
-                    Some(account)
-                }
-            },
-            _ => Some(target::Account {
+            None => Some(target::Account {
                 user_id: format!("(new id for {})", user.id),
                 migrated: true,
             }),
         };
-        Ok((user, fingerprint, account))
-    });
-    for result in futures::future::join_all(work).await {
-        let (user, fingerprint, account) = result?;
-        let Some(account) = account else {
-            outcomes.push(UserOutcome::Skipped);
-            continue;
-        };
+        match account {
+            Some(account) => existing.push((user, fingerprint, account)),
+            None => new_accounts.push((user, fingerprint)),
+        }
+    }
+    let mut made = Vec::new();
+    if let (Some(target), false) = (writing, new_accounts.is_empty()) {
+        let addresses: Vec<&str> = new_accounts.iter().map(|(u, _)| u.email.as_str()).collect();
+        let begun = target.begin_accounts(&addresses).await?;
+        let work = new_accounts.into_iter().map(|(user, fingerprint)| {
+            let begun_before = begun.contains(&user.email);
+            async move {
+                let account = target.make_account(&user.email, begun_before).await?;
+                ctx.worked_on();
+                Ok::<_, anyhow::Error>((user, fingerprint, account))
+            }
+        });
+        made = futures::future::try_join_all(work).await?;
+    }
+
+    let marks: Vec<Item> = made
+        .iter()
+        .map(|(user, _, _)| keys::pending_account_key(&user.email))
+        .collect();
+    let mut items = Vec::new();
+    for (user, fingerprint, account) in existing.into_iter().chain(made) {
         if account.migrated {
             let profile = UserProfile {
                 user_id: account.user_id.clone(),
@@ -691,7 +708,7 @@ async fn migrate_users(
                 ],
             )));
         }
-        // The ledger item last in the batch: it is what makes a rerun skip this user.
+        // The ledger item after the profile: it is what makes a rerun skip this user.
         items.push(put(ledger_item(
             &user.id,
             &account.user_id,
@@ -705,7 +722,9 @@ async fn migrate_users(
             fingerprint,
         });
     }
-    if let Some(target) = ctx.target.as_ref().filter(|_| !ctx.dry_run) {
+    // The marks last: an account whose ledger item is not written yet keeps its mark.
+    items.extend(marks.into_iter().map(delete));
+    if let Some(target) = writing {
         target.batch_write(&target.users_table, items).await?;
     }
     Ok(outcomes)

@@ -1,10 +1,12 @@
 //! The stage the migration writes to: its users and images tables, media bucket and user pool,
 //! found through the stage's stack outputs, with the batch calls retried as AWS asks.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserStatusType};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, WriteRequest};
 use mumble_contract::{Output, Table};
@@ -44,7 +46,14 @@ impl Target {
                 aws_sdk_s3::Client::new(config),
                 outputs.require(stage, Output::MediaBucketName)?,
             ),
-            cognito: aws_sdk_cognitoidentityprovider::Client::new(config),
+            cognito: aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(config)
+                    // Account creation is capped per account and region (AdminCreateUser: 50
+                    // requests a second by default); adaptive retries slow the run down to what
+                    // the pool accepts instead of failing it after three throttled attempts.
+                    .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+                    .build(),
+            ),
             users_table: outputs.require(stage, Table::Users.name_output())?,
             images_table: outputs.require(stage, Table::Images.name_output())?,
             user_pool: outputs.require(stage, Output::UserPoolId)?,
@@ -214,34 +223,38 @@ impl Target {
         }
     }
 
-    /// The Cognito account for `email`: made when missing, with a verified address, no usable
-    /// password and no message, then put in `RESET_REQUIRED` so that signing in answers
-    /// `PasswordResetRequiredException` and the site runs the reset flow. An account someone
-    /// made on the new site themselves is used as it is.
-    ///
-    /// Making one takes three calls; a mark in the users table ([`keys::pending_account_key`])
-    /// says a run began them, so a rerun after a kill between them finishes the account instead
-    /// of taking it for someone's own.
-    pub async fn ensure_account(&self, email: &str) -> Result<Account> {
-        let pending = keys::pending_account_key(email);
-        let begun_before = self
-            .get_item(&self.users_table, pending.clone())
+    /// Marks the accounts a chunk is about to make, and answers which of them an earlier run
+    /// began (and was stopped in). Making an account takes three calls ([`Target::make_account`]);
+    /// the mark in the users table ([`keys::pending_account_key`]) is what lets a rerun after a
+    /// kill between them finish the account instead of taking it for someone's own. The chunk's
+    /// last batch write clears the marks ([`keys::pending_account_key`] deletes after the ledger
+    /// items).
+    pub async fn begin_accounts(&self, emails: &[&str]) -> Result<HashSet<String>> {
+        if emails.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let marks: Vec<Item> = emails
+            .iter()
+            .map(|email| keys::pending_account_key(email))
+            .collect();
+        let begun = self
+            .batch_get(&self.users_table, marks.clone())
             .await?
-            .is_some();
-        self.put_item(&self.users_table, pending.clone()).await?;
-        let account = self.make_account(email, begun_before).await?;
-        self.dynamodb
-            .delete_item()
-            .table_name(&self.users_table)
-            .set_key(Some(pending))
-            .send()
-            .await
-            .map_err(aws::sdk_error)
-            .with_context(|| format!("clearing the mark of {email}'s account"))?;
-        Ok(account)
+            .iter()
+            .filter_map(|item| keys::string(item, keys::USER_ID))
+            .filter_map(|key| key.strip_prefix(keys::PENDING_ACCOUNT_PREFIX))
+            .map(str::to_owned)
+            .collect();
+        let requests = marks.into_iter().map(super::put).collect();
+        self.batch_write(&self.users_table, requests).await?;
+        Ok(begun)
     }
 
-    async fn make_account(&self, email: &str, begun_before: bool) -> Result<Account> {
+    /// The Cognito account for `email` (marked by [`Target::begin_accounts`]): made when
+    /// missing, with a verified address, no usable password and no message, then put in
+    /// `RESET_REQUIRED` so that signing in answers `PasswordResetRequiredException` and the site
+    /// runs the reset flow. An account someone made on the new site themselves is used as it is.
+    pub async fn make_account(&self, email: &str, begun_before: bool) -> Result<Account> {
         let created = self
             .cognito
             .admin_create_user()
