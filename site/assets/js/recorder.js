@@ -7,7 +7,7 @@ export const MAX_SECONDS = 60;
 const MIME_CANDIDATES = ['audio/webm;codecs=opus', 'audio/webm', 'audio/ogg;codecs=opus', 'audio/ogg', 'audio/mp4'];
 
 export class RecorderError extends Error {
-  /** `code`: unsupported | insecure | denied | no-device | busy | empty | failed */
+  /** `code`: unsupported | insecure | denied | no-device | busy | empty | failed | cancelled */
   constructor(code, detail = '') {
     super(`${code}${detail ? `: ${detail}` : ''}`);
     this.name = 'RecorderError';
@@ -59,6 +59,7 @@ export class Recorder {
   #startedAt = 0;
   #chunks = [];
   #stopped = null;
+  #cancelled = false;
 
   /**
    * @param {{onLevel?: (level: number) => void, onTick?: (seconds: number) => void, onLimit?: () => void}} hooks
@@ -86,6 +87,12 @@ export class Recorder {
       });
     } catch (error) {
       throw mediaError(error);
+    }
+    // Cancelled while the browser asked for the microphone (the person signed out meanwhile):
+    // let go of it at once rather than record for a page that no longer wants it.
+    if (this.#cancelled) {
+      this.#release();
+      throw new RecorderError('cancelled');
     }
     const mimeType = pickMimeType();
     try {
@@ -134,6 +141,7 @@ export class Recorder {
 
   /** Stops and throws the recording away (leaving the page, signing out). */
   cancel() {
+    this.#cancelled = true;
     if (this.recording) {
       this.#stopped?.catch(() => {});
       this.#mediaRecorder.stop();

@@ -79,13 +79,20 @@ export function createRecording({ onStart, onChange }) {
         finishRecording(true);
       },
     });
+    const current = recorder;
     try {
-      await recorder.start();
+      await current.start();
     } catch (error) {
+      // A reset while the browser asked for the microphone cancelled this recorder: nothing to say.
+      if (recorder !== current) return;
       recorder = null;
       recorderState = 'idle';
       onChange();
       showRecorderError(error);
+      return;
+    }
+    if (recorder !== current) {
+      current.cancel();
       return;
     }
     recorderState = 'recording';

@@ -135,7 +135,7 @@ async fn scenario(browser: &mut Browser, site: &str) -> Result<()> {
     sign_out(browser).await?;
 
     reset_password(browser, &first).await?;
-    sign_out(browser).await?;
+    sign_out_while_the_microphone_is_asked_for(browser).await?;
 
     // The second user works in Chinese, with the keyboard alone.
     set_language(browser, "zh").await?;
@@ -381,6 +381,49 @@ async fn sign_out(browser: &mut Browser) -> Result<()> {
             "the sign-in form after signing out",
             UI,
             "shown('signin-form') && !shown('signout-button') && !shown('nav-gallery')",
+        )
+        .await?;
+    Ok(())
+}
+
+/// Signing out while the browser still asks for the microphone: when its answer comes, the page
+/// lets the microphone go at once and records nothing.
+async fn sign_out_while_the_microphone_is_asked_for(browser: &mut Browser) -> Result<()> {
+    browser.click("nav-record").await?;
+    browser
+        .wait_shown("the record view", UI, "record-button")
+        .await?;
+    // The browser's answer is held back until the page has signed out.
+    browser
+        .eval(
+            "(() => { const media = navigator.mediaDevices; \
+               const real = media.getUserMedia.bind(media); \
+               window.micTracks = []; window.answerMic = null; \
+               media.getUserMedia = (constraints) => new Promise((resolve, reject) => { \
+                 window.answerMic = () => real(constraints).then((stream) => { \
+                   window.micTracks.push(...stream.getTracks()); resolve(stream); }, reject); }); \
+               return true; })()",
+        )
+        .await?;
+    browser.click("record-button").await?;
+    browser
+        .wait_for(
+            "the page asking for the microphone",
+            UI,
+            "window.answerMic !== null",
+        )
+        .await?;
+    sign_out(browser).await?;
+    browser
+        .eval("(window.answerMic(), delete navigator.mediaDevices.getUserMedia, true)")
+        .await?;
+    browser
+        .wait_for(
+            "the microphone let go when the late answer came, and nothing recording",
+            UI,
+            "window.micTracks.length > 0 \
+             && window.micTracks.every((track) => track.readyState === 'ended') \
+             && q('record-button').dataset.state === 'idle'",
         )
         .await?;
     Ok(())
