@@ -87,6 +87,8 @@ export function createRecordView({ config, auth, api, language, onImageCreated }
       const audioKey = await upload.upload(take, cancelled);
       if (cancelled()) return null;
       take.audioKey = audioKey;
+      // Uploaded: from here on the job's steps say what is happening.
+      upload.hide();
     }
     jobProgress.showStarting();
     const request = { audioKey: take.audioKey, language: language() };

@@ -584,10 +584,13 @@ async fn record_and_generate(
         step_text == wanted,
         "the weather step should say {wanted:?}, says {step_text:?}"
     );
-    let upload = browser.eval("q('upload-progress').value").await?;
+    let upload = browser
+        .eval("[q('upload-progress').value, shown('upload-row')]")
+        .await?;
     ensure!(
-        upload == 100,
-        "the upload should end at 100%, shows {upload}"
+        upload == json!([100, false]),
+        "the upload should have reached 100% and made way for the job's steps \
+         ([value, shown]: {upload})"
     );
     let channel = browser.eval("q('job-channel').dataset.channel").await?;
     ensure!(
