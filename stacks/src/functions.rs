@@ -121,6 +121,12 @@ impl FunctionSpec {
         format!("mumble-{stage}-{}", self.name)
     }
 
+    /// Logical id of the function's published version in the app stack: a deploy that replaces
+    /// it moves the function's `live` alias (through CodeDeploy in a stage that shifts traffic).
+    pub fn version_logical_id(&self) -> String {
+        format!("{}Version", self.pascal)
+    }
+
     /// `mumble-{stage}-{name}:live`: what every caller invokes (the alias moves to each new
     /// version, through CodeDeploy where the stage shifts traffic gradually).
     pub fn live_name(&self, stage: &str) -> String {

@@ -360,7 +360,7 @@ fn live_alias(t: &mut Template, stage: &Stage, f: &FunctionSpec, function: &str)
     // CodeDeploy may still route to the previous one until it has finished, and all versions go
     // with the function.
     let version = t.add(
-        id(f, "Version"),
+        f.version_logical_id(),
         Resource::new(Version {
             function_name: Expr::r#ref(function),
             description: Expr::r#ref(f.code_key_parameter()),

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::cdn::Invalidation;
-use crate::cloudformation::changeset::Changes;
+use crate::cloudformation::changeset::{Action, Changes};
 use crate::cost::CostChange;
 use crate::site_sync::SitePlan;
 use crate::ui;
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::types::ChangeSetType;
-use stacks::Output;
+use stacks::{FUNCTIONS, Output, Part};
 
 use super::Target;
 use super::apply::{StackSource, Start, parameters, start_for, template_source};
@@ -69,6 +69,47 @@ pub struct Plan {
     /// The monthly cost change of the stacks' changes at the stage's usage profile (`None` when
     /// it could not be estimated; the plan says why).
     pub cost: Option<CostChange>,
+    /// The functions whose `live` alias CodeDeploy will move gradually, in a stage that shifts
+    /// traffic; `None` when the deploy moves no alias that way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficPlan>,
+}
+
+/// The gradual moves of `live` a deploy will start: CodeDeploy's configuration and the functions.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrafficPlan {
+    pub deployment_config: String,
+    /// Minutes from the start of a move until all traffic is on the new version.
+    pub minutes: u32,
+    pub functions: Vec<String>,
+}
+
+impl TrafficPlan {
+    /// The functions whose published version the app stack's update replaces, when the stage
+    /// shifts traffic gradually. A stack being created gets its aliases at once.
+    fn of(stage: &stacks::Stage, stacks: &[StackPlan]) -> Option<TrafficPlan> {
+        let deployment_config = stage.traffic_shifting.deployment_config()?;
+        let app = stacks
+            .iter()
+            .find(|stack| stack.name == stage.stack_name(Part::App))
+            .filter(|stack| stack.action == StackAction::Update)?;
+        let functions: Vec<String> = FUNCTIONS
+            .iter()
+            .filter(|function| {
+                let version = function.version_logical_id();
+                app.changes.0.iter().any(|change| {
+                    change.logical_id == version && !matches!(change.action, Action::Remove)
+                })
+            })
+            .map(|function| function.name.to_owned())
+            .collect();
+        (!functions.is_empty()).then(|| TrafficPlan {
+            deployment_config,
+            minutes: stage.traffic_shifting.total_seconds() / 60,
+            functions,
+        })
+    }
 }
 
 impl Plan {
@@ -124,6 +165,16 @@ impl fmt::Display for Plan {
             writeln!(f, "  cdn: nothing to invalidate")?;
         } else {
             writeln!(f, "  cdn: invalidate {}", self.invalidate.join(" "))?;
+        }
+        if let Some(traffic) = &self.traffic {
+            writeln!(
+                f,
+                "  traffic: CodeDeploy moves live of {} to the new version gradually ({}, \
+                 {} minutes each); their error or throttle alarm rolls a move back",
+                traffic.functions.join(", "),
+                traffic.deployment_config,
+                traffic.minutes
+            )?;
         }
         if let Some(cost) = &self.cost {
             write!(f, "{cost}")?;
@@ -292,6 +343,7 @@ pub(super) async fn plan(target: &Target) -> Result<Plan> {
     Ok(Plan {
         stage: stage.name.clone(),
         artifacts,
+        traffic: TrafficPlan::of(stage, &stacks),
         stacks,
         site,
         invalidate,
@@ -417,7 +469,7 @@ pub(crate) fn template_resources(template: &serde_json::Value) -> Changes {
         resources
             .into_iter()
             .map(|(logical_id, resource)| changeset::ResourceChange {
-                action: changeset::Action::Add,
+                action: Action::Add,
                 logical_id,
                 resource_type: resource["Type"].as_str().unwrap_or_default().to_owned(),
                 replacement: None,
@@ -429,7 +481,7 @@ pub(crate) fn template_resources(template: &serde_json::Value) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudformation::changeset::{Action, ResourceChange};
+    use crate::cloudformation::changeset::ResourceChange;
 
     fn plan() -> Plan {
         Plan {
@@ -464,7 +516,46 @@ mod tests {
             },
             invalidate: vec!["/".into(), "/index.html".into(), "/old.js".into()],
             cost: None,
+            traffic: None,
         }
+    }
+
+    fn app_update(stage: &str, action: StackAction, changed: &[&str]) -> Vec<StackPlan> {
+        let changes = changed
+            .iter()
+            .map(|logical_id| ResourceChange {
+                action: Action::Modify,
+                logical_id: (*logical_id).into(),
+                resource_type: "AWS::Lambda::Version".into(),
+                replacement: Some("True".into()),
+            })
+            .collect();
+        vec![StackPlan {
+            name: format!("mumble-{stage}-app"),
+            action,
+            changes: Changes(changes),
+            note: None,
+        }]
+    }
+
+    #[test]
+    fn a_stage_that_shifts_traffic_names_the_functions_whose_live_alias_moves() {
+        let prod = crate::stage::resolve("prod").unwrap();
+        let stacks = app_update("prod", StackAction::Update, &["WorkerVersion"]);
+        let traffic = TrafficPlan::of(&prod, &stacks).expect("prod shifts traffic");
+        assert_eq!(traffic.functions, ["worker"]);
+        assert_eq!(
+            traffic.deployment_config,
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+        );
+        assert_eq!(traffic.minutes, 5);
+
+        // Created stacks get their aliases at once; dev moves them at once too.
+        let created = app_update("prod", StackAction::Create, &["WorkerVersion"]);
+        assert!(TrafficPlan::of(&prod, &created).is_none());
+        let dev = crate::stage::resolve("dev").unwrap();
+        let stacks = app_update("dev", StackAction::Update, &["WorkerVersion"]);
+        assert!(TrafficPlan::of(&dev, &stacks).is_none());
     }
 
     #[test]

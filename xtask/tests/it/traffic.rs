@@ -41,6 +41,10 @@ fn stages_file(stage: &TestStage) -> PathBuf {
 }
 
 fn deploy(stage: &TestStage, stages: &PathBuf) -> Output {
+    deploy_with(stage, stages, &[])
+}
+
+fn deploy_with(stage: &TestStage, stages: &PathBuf, extra: &[&str]) -> Output {
     stage
         .command(&[
             "deploy",
@@ -50,6 +54,7 @@ fn deploy(stage: &TestStage, stages: &PathBuf) -> Output {
             "--output",
             "json",
         ])
+        .args(extra)
         .env("MUMBLE_STAGES_FILE", stages)
         .output()
         .expect("run the xtask binary")
@@ -176,8 +181,18 @@ async fn a_protected_stage_shifts_through_codedeploy_and_the_deploy_says_how_eac
     assert_eq!(live(&config, &worker).await, ("1".to_owned(), true));
     assert!(deployments(&config, &application, &worker).await.is_empty());
 
-    // New worker code: one deployment, succeeded, and `live` on the new version.
+    // New worker code: the dry run says CodeDeploy will move worker's `live` gradually; the
+    // deploy makes one deployment, succeeded, and `live` is on the new version.
     stage.set_code("worker", "v2");
+    let plan = json_of(
+        &deploy_with(&stage, &stages, &["--dry-run"]),
+        "the dry run of new worker code",
+    );
+    assert_eq!(
+        (&plan["traffic"]["functions"], &plan["traffic"]["minutes"]),
+        (&serde_json::json!(["worker"]), &serde_json::json!(5)),
+        "{plan:#}"
+    );
     let output = deploy(&stage, &stages);
     let stderr = String::from_utf8_lossy(&output.stderr);
     json_of(&output, "the deploy of new worker code");
