@@ -37,7 +37,7 @@ class PasswordResetRequiredException(JsonRESTError):
 
 def install() -> None:
     models.CognitoIdpUserPool._get_user = _get_user  # type: ignore[method-assign]
-    _count_attribute_changes()
+    _reindex_on_attribute_changes()
     _install_resend_confirmation_code()
     _install_reset_required()
 
@@ -141,7 +141,7 @@ _UNKNOWN = object()
 _INDEXES: "weakref.WeakKeyDictionary[Any, _UserIndex]" = weakref.WeakKeyDictionary()
 
 
-def _count_attribute_changes() -> None:
+def _reindex_on_attribute_changes() -> None:
     """A user's new e-mail or phone number goes into the index of the pool that holds them."""
     for name in ("update_attributes", "delete_attributes"):
         original = getattr(models.CognitoIdpUser, name)
